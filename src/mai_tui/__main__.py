@@ -1,0 +1,3 @@
+from mai_tui.cli.main import run
+
+run()

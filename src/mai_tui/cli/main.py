@@ -1,0 +1,90 @@
+"""The `mai` entry point."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from mai_tui import __version__
+from mai_tui.cli import config_cmd, db, keys, orgs, users
+from mai_tui.i18n import _
+
+app = typer.Typer(
+    name="mai",
+    help=_("mAI for the terminal: chat with any provider, ask your documents, see every cent."),
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(orgs.app, name="orgs")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"mai {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help=_("Print the version and exit."))
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:
+        launch_tui()
+
+
+@app.command("doctor", help=_("Check the database, keys, folders, audio and offline models."))
+def doctor(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False) -> None:
+    from mai_tui.cli.output import context, print_json, print_table
+    from mai_tui.core.doctor import healthy, run_checks
+
+    checks = run_checks(context())
+    if json_out:
+        print_json({"healthy": healthy(checks), "checks": [c.as_dict() for c in checks]})
+    else:
+        print_table([_("area"), _("check"), _("status"), _("detail")],
+                    [(c.area, c.name, c.status.value, c.detail) for c in checks])
+    if not healthy(checks):
+        raise typer.Exit(1)
+
+
+def launch_tui() -> None:
+    from mai_tui.core.context import load_context
+    from mai_tui.tui.app import MaiApp
+
+    MaiApp(load_context()).run()
+
+
+def run() -> None:
+    """Console-script entry: clean one-line errors and the documented exit codes."""
+    import click
+
+    from mai_tui.core.errors import MaiError
+
+    try:
+        if len(sys.argv) == 1:
+            launch_tui()  # skip parsing: the fastest path to the first frame
+        else:
+            app(standalone_mode=False)
+    except MaiError as error:
+        sys.stderr.write(f"mai: {error}\n")
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write(_("mai: interrupted") + "\n")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write(_("mai: interrupted") + "\n")
+        sys.exit(130)

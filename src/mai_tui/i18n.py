@@ -1,0 +1,47 @@
+"""Translation layer: every user-facing string goes through `_()` or `ngettext()`.
+
+Catalogs are gettext `.mo` files in `locales/<lang>/LC_MESSAGES/mai.mo`, compiled by Babel.
+The language comes from the `language` setting when one is set, else from the usual
+environment variables (LANGUAGE, LC_ALL, LC_MESSAGES, LANG). `_()` looks the translation up
+at call time, so switching language at run time takes effect on the next render.
+"""
+
+from __future__ import annotations
+
+import gettext
+
+from mai_tui.resources import resource_dir
+
+DOMAIN = "mai"
+
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_language: str | None = None
+
+
+def set_language(language: str | None) -> None:
+    """Use `language` (e.g. "de", "pt_BR"); None means "from the environment"."""
+    global _translation, _language
+    languages = [language] if language else None
+    try:
+        localedir = str(resource_dir("locales"))
+    except FileNotFoundError:
+        _translation, _language = gettext.NullTranslations(), language
+        return
+    _translation = gettext.translation(DOMAIN, localedir, languages=languages, fallback=True)
+    _language = language
+
+
+def current_language() -> str | None:
+    """The language set explicitly, or None when it follows the environment."""
+    return _language
+
+
+def _(message: str) -> str:
+    return _translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translation.ngettext(singular, plural, n)
+
+
+set_language(None)
