@@ -1,7 +1,12 @@
-"""Hatch build hook: compile the gettext catalogs (.po -> .mo) into the wheel."""
+"""Hatch build hook: compile the gettext catalogs (.po -> .mo) before the wheel is assembled.
+
+The whole `locales/` folder is force-included into the wheel (pyproject.toml), so the
+compiled files travel with it.
+"""
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +17,6 @@ class CompileCatalogs(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
-
-        root = Path(self.root) / "locales"
-        for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
-            with po_path.open("rb") as handle:
-                catalog = read_po(handle, locale=po_path.parts[-3])
-            mo_path = po_path.with_suffix(".mo")
-            with mo_path.open("wb") as handle:
-                write_mo(handle, catalog)
-            relative = mo_path.relative_to(Path(self.root))
-            build_data["force_include"][str(mo_path)] = f"mai_tui/{relative.as_posix()}"
+        root = Path(self.root)
+        compile_catalogs = runpy.run_path(str(root / "scripts" / "compile_catalogs.py"))["compile_catalogs"]
+        compile_catalogs(root / "locales")

@@ -1,4 +1,4 @@
-"""Users, roles, client organizations and the user-to-organization link.
+"""Users with roles, and client organizations.
 
 Revision ID: 0001
 Revises:
@@ -8,6 +8,7 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def exact_decimal(precision: int, scale: int) -> sa.types.TypeEngine[object]:
+def exact_decimal(precision: int, scale: int) -> sa.types.TypeEngine[Decimal]:
     """NUMERIC(p, s), except text on SQLite (which has no exact decimal type)."""
     return sa.Numeric(precision, scale).with_variant(sa.String(48), "sqlite")
 
@@ -40,13 +41,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(150), nullable=False, unique=True),
         sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("org_id", sa.Integer(), sa.ForeignKey("organizations.id", ondelete="SET NULL"), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
-    op.create_index("ix_users_org_id", "users", ["org_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_users_org_id", table_name="users")
     op.drop_table("users")
     op.drop_table("organizations")

@@ -1,3 +1,3 @@
-from mai_tui.cli.main import run
+from mai_tui.cli import run
 
 run()

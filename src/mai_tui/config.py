@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import platformdirs
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,56 +25,9 @@ from pydantic_settings import (
 
 from mai_tui.core.errors import ConfigError
 from mai_tui.i18n import _
+from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, ENVIRONMENT_VARIABLES, Paths
 
-APP_NAME = "mai"
-
-
-# --- where files live ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Paths:
-    """The folders and files the app uses (see DESIGN.md "Files and environment")."""
-
-    config_file: Path
-    config_dir: Path
-    data_dir: Path
-    state_dir: Path
-
-    @property
-    def database_file(self) -> Path:
-        return self.data_dir / "mai.db"
-
-    @property
-    def lancedb_dir(self) -> Path:
-        return self.data_dir / "lancedb"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "mai.log"
-
-    @property
-    def secrets_file(self) -> Path:
-        return self.config_dir / "secrets.json"
-
-    @classmethod
-    def from_environment(cls) -> Paths:
-        config_dir = Path(platformdirs.user_config_dir(APP_NAME))
-        config_file = Path(os.environ.get("MAI_CONFIG") or config_dir / "config.toml")
-        data_dir = Path(os.environ.get("MAI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
-        state_dir = Path(platformdirs.user_state_dir(APP_NAME))
-        return cls(config_file.expanduser(), config_dir, data_dir.expanduser(), state_dir)
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make the folder itself readable by its owner only."""
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+__all__ = ["ENVIRONMENT_VARIABLES", "Paths", "Settings", "load_settings", "set_config_value", "settings_as_dict"]
 
 
 # --- the settings model -------------------------------------------------------------
@@ -123,13 +75,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="forbid", validate_default=True)
 
-    webui_name: str = Field("mAI", min_length=1, max_length=40)
+    webui_name: str = Field(DEFAULT_BRAND, min_length=1, max_length=40)
     env: Literal["dev", "prod"] = "prod"
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     database_url: str | None = None
     default_model: str | None = None
     language: str | None = None
-    theme: str = "mai-dark"
+    theme: str = DEFAULT_THEME
     hf_hub_offline: bool = True
     openrouter_usage_sync_interval: int = Field(600, ge=10)
     openrouter_usage_sync_days_back: int = Field(1, ge=0, le=90)
@@ -146,26 +98,6 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = Paths.from_environment().config_file
         return (init_settings, SeedEnvironment(settings_cls), TomlConfigSettingsSource(settings_cls, toml_file))
-
-
-# The seed's environment variable names and the dotted setting each one overrides.
-ENVIRONMENT_VARIABLES: dict[str, str] = {
-    "WEBUI_NAME": "webui_name",
-    "ENV": "env",
-    "LOG_LEVEL": "log_level",
-    "DATABASE_URL": "database_url",
-    "HF_HUB_OFFLINE": "hf_hub_offline",
-    "OPENROUTER_USAGE_SYNC_INTERVAL": "openrouter_usage_sync_interval",
-    "OPENROUTER_USAGE_SYNC_DAYS_BACK": "openrouter_usage_sync_days_back",
-    "MAI_DEFAULT_MODEL": "default_model",
-    "MAI_LANGUAGE": "language",
-    "MAI_THEME": "theme",
-    "OPENAI_BASE_URL": "providers.openai.base_url",
-    "ANTHROPIC_BASE_URL": "providers.anthropic.base_url",
-    "GEMINI_BASE_URL": "providers.gemini.base_url",
-    "OPENROUTER_BASE_URL": "providers.openrouter.base_url",
-    "OLLAMA_BASE_URL": "providers.ollama.base_url",
-}
 
 
 class SeedEnvironment(PydanticBaseSettingsSource):
@@ -195,7 +127,7 @@ def _environment_variable_for(dotted: str) -> str | None:
     return next((var for var, key in ENVIRONMENT_VARIABLES.items() if key == dotted and os.environ.get(var)), None)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "literal_error":
@@ -243,7 +175,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         raise ConfigError(_format_validation_error(error, config_file)) from None
     except OSError as error:
-        raise ConfigError(_("{file}: cannot be read: {reason}").format(file=config_file, reason=error.strerror)) from None
+        raise ConfigError(
+            _("{file}: cannot be read: {reason}").format(file=config_file, reason=error.strerror)
+        ) from None
 
 
 # --- editing the file ---------------------------------------------------------------------
@@ -253,8 +187,9 @@ def set_config_value(key: str, raw_value: str) -> Any:
     """Write `key = value` into config.toml, keeping the user's comments and layout.
 
     VALUE is text as typed on the command line; it is converted to the setting's type
-    (`600` becomes a number, `true` a boolean). The value is validated with the whole file before anything is written; an invalid
-    key or value raises `ConfigError` and leaves the file untouched.
+    (`600` becomes a number, `true` a boolean). The value is validated with the whole file
+    before anything is written; an invalid key or value raises `ConfigError` and leaves the
+    file untouched.
     """
     import tomlkit
 

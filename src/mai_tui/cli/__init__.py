@@ -1,4 +1,71 @@
 """The `mai` command line: thin Typer wrappers over `mai_tui.core`.
 
-Modules here import the core inside command functions, so `mai --help` stays fast.
+`run()` is the console script. With no arguments it opens the TUI without importing Typer,
+and the command modules import the core inside their functions, so both the first frame
+and `mai --help` stay fast.
 """
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def launch_tui() -> None:
+    from mai_tui.tui.app import MaiApp
+
+    MaiApp().run()
+
+
+def run() -> None:
+    """Console-script entry: clean one-line errors and the documented exit codes."""
+    from mai_tui.core.errors import MaiError
+    from mai_tui.i18n import _
+
+    try:
+        if len(sys.argv) == 1 and "_MAI_COMPLETE" not in os.environ:
+            launch_tui()  # no parsing needed: the fastest path to the first frame
+        else:
+            _run_commands()
+    except MaiError as error:
+        sys.stderr.write(f"mai: {error}\n")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write(_("mai: interrupted") + "\n")
+        sys.exit(130)
+    except Exception as error:  # a bug or an unforeseen failure: one line here, details in the log
+        import logging
+
+        from mai_tui.core.logs import redact
+
+        logging.getLogger("mai_tui").exception("unexpected error")
+        reason = redact(f"{type(error).__name__}: {error}".splitlines()[0])
+        message = _("mai: unexpected error: {reason} (details in the log: mai config path)")
+        sys.stderr.write(message.format(reason=reason) + "\n")
+        sys.exit(1)
+
+
+def _run_commands() -> None:
+    import typer
+
+    from mai_tui.cli.main import app
+    from mai_tui.i18n import _
+
+    try:
+        # Without standalone mode Typer hands exceptions to us, and returns the code
+        # of a `typer.Exit` raised inside a command instead of exiting.
+        code = app(standalone_mode=False)
+    except typer.Exit as error:
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        sys.stderr.write(_("mai: interrupted") + "\n")
+        sys.exit(130)
+    except typer.TyperException as error:  # wrong usage: Typer's own message, exit 2
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"mai: {error}\n")
+        sys.exit(error.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -14,7 +14,7 @@ app = typer.Typer(help=_("Show and change settings."), no_args_is_help=True)
 
 @app.command("path", help=_("Print where config, data and logs live."))
 def path(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False) -> None:
-    from mai_tui.config import Paths
+    from mai_tui.locations import Paths
 
     paths = Paths.from_environment()
     places = {
@@ -71,4 +71,8 @@ def set_value(
     from mai_tui.config import Paths, set_config_value
 
     stored = set_config_value(key, value)
-    say(_("{key} = {value!r} written to {file}").format(key=key, value=stored, file=Paths.from_environment().config_file))
+    say(
+        _("{key} = {value!r} written to {file}").format(
+            key=key, value=stored, file=Paths.from_environment().config_file
+        )
+    )

@@ -13,7 +13,9 @@ app = typer.Typer(help=_("Create and upgrade the database."), no_args_is_help=Tr
 
 
 @app.command("init", help=_("Create the database, the 'personal' organization and you (admin if first)."))
-def init(sample: Annotated[bool, typer.Option("--sample", help=_("Add sample organizations and users."))] = False) -> None:
+def init(
+    sample: Annotated[bool, typer.Option("--sample", help=_("Add sample organizations and users."))] = False,
+) -> None:
     from mai_tui.core.sample import initialize
 
     with signed_in() as (_ctx, session, actor):

@@ -41,10 +41,16 @@ def set_key(provider: ProviderArg, org: OrgOption = None) -> None:
         name = secret_name(provider, org)
         secret = store.set(name, _read_key())
     if secret.source is Source.FILE:
-        warn(_("No OS keyring is available: the key is stored as plain text in {path} (mode 0600).").format(
-            path=secret.detail))
-    say(_("Stored the {name} key ({masked}) in {place}.").format(
-        name=name, masked=secret.masked, place=secret.source.value))
+        warn(
+            _("No OS keyring is available: the key is stored as plain text in {path} (mode 0600).").format(
+                path=secret.detail
+            )
+        )
+    say(
+        _("Stored the {name} key ({masked}) in {place}.").format(
+            name=name, masked=secret.masked, place=secret.source.value
+        )
+    )
     variable = store.environment_variable(name)
     if variable:
         warn(_("Note: {variable} is set in the environment and takes precedence.").format(variable=variable))
@@ -61,18 +67,23 @@ def list_keys(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSO
         rows = []
         for name in names:
             secret = store.get(name)
-            rows.append({
-                "name": name,
-                "present": secret is not None,
-                "source": secret.source.value if secret else None,
-                "where": secret.detail if secret else None,
-                "key": secret.masked if secret else None,
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "present": secret is not None,
+                    "source": secret.source.value if secret else None,
+                    "where": secret.detail if secret else None,
+                    "key": secret.masked if secret else None,
+                }
+            )
     if json_out:
         print_json(rows)
         return
-    print_table([_("name"), _("present"), _("source"), _("where"), _("key")],
-                [list(row.values()) for row in rows], title=store.backend_description())
+    print_table(
+        [_("name"), _("present"), _("source"), _("where"), _("key")],
+        [list(row.values()) for row in rows],
+        title=store.backend_description(),
+    )
 
 
 @app.command("delete", help=_("Delete a stored key."))

@@ -38,6 +38,8 @@ def main(
     ] = False,
 ) -> None:
     if ctx.invoked_subcommand is None:
+        from mai_tui.cli import launch_tui
+
         launch_tui()
 
 
@@ -50,41 +52,9 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSON."
     if json_out:
         print_json({"healthy": healthy(checks), "checks": [c.as_dict() for c in checks]})
     else:
-        print_table([_("area"), _("check"), _("status"), _("detail")],
-                    [(c.area, c.name, c.status.value, c.detail) for c in checks])
+        print_table(
+            [_("area"), _("check"), _("status"), _("detail")],
+            [(c.area, c.name, c.status.value, c.detail) for c in checks],
+        )
     if not healthy(checks):
         raise typer.Exit(1)
-
-
-def launch_tui() -> None:
-    from mai_tui.core.context import load_context
-    from mai_tui.tui.app import MaiApp
-
-    MaiApp(load_context()).run()
-
-
-def run() -> None:
-    """Console-script entry: clean one-line errors and the documented exit codes."""
-    import click
-
-    from mai_tui.core.errors import MaiError
-
-    try:
-        if len(sys.argv) == 1:
-            launch_tui()  # skip parsing: the fastest path to the first frame
-        else:
-            app(standalone_mode=False)
-    except MaiError as error:
-        sys.stderr.write(f"mai: {error}\n")
-        sys.exit(error.exit_code)
-    except click.exceptions.Exit as error:
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        sys.stderr.write(_("mai: interrupted") + "\n")
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write(_("mai: interrupted") + "\n")
-        sys.exit(130)

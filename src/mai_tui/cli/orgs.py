@@ -33,8 +33,9 @@ def _row(org: Organization, has_key: bool) -> dict[str, Any]:
 
 
 @app.command("add", help=_("Add an organization (admin only)."))
-def add(name: str, markup: Markup = None, monthly_limit: Limit = None, currency: Currency = None,
-        timezone: Timezone = None) -> None:
+def add(
+    name: str, markup: Markup = None, monthly_limit: Limit = None, currency: Currency = None, timezone: Timezone = None
+) -> None:
     from mai_tui.core.usage.orgs import OrgChanges, add_org
 
     with signed_in() as (_ctx, session, actor):
@@ -60,7 +61,9 @@ def set_org(
 
 
 @app.command("assign", help=_("Make USER a member of ORG (admin only)."))
-def assign(user: Annotated[str, typer.Argument(metavar="USER")], org: Annotated[str, typer.Argument(metavar="ORG")]) -> None:
+def assign(
+    user: Annotated[str, typer.Argument(metavar="USER")], org: Annotated[str, typer.Argument(metavar="ORG")]
+) -> None:
     from mai_tui.core.usage.orgs import assign_user
 
     with signed_in() as (_ctx, session, actor):
@@ -79,6 +82,13 @@ def list_orgs(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSO
     if json_out:
         print_json(rows)
         return
-    headers = [_("name"), _("markup"), _("monthly limit (USD)"), _("currency"), _("timezone"), _("active"),
-               _("own OpenRouter key")]
+    headers = [
+        _("name"),
+        _("markup"),
+        _("monthly limit (USD)"),
+        _("currency"),
+        _("timezone"),
+        _("active"),
+        _("own OpenRouter key"),
+    ]
     print_table(headers, [list(r.values()) for r in rows])

@@ -46,7 +46,9 @@ def parse_role(role: str) -> Role:
         return Role(role.strip().lower())
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise InvalidInput(_("unknown role '{role}' (expected one of: {choices})").format(role=role, choices=choices)) from None
+        raise InvalidInput(
+            _("unknown role '{role}' (expected one of: {choices})").format(role=role, choices=choices)
+        ) from None
 
 
 def find_user(session: Session, name: str) -> User | None:
@@ -115,9 +117,7 @@ def set_role(session: Session, actor: User, name: str, role: str) -> User:
 
 def list_users(session: Session) -> list[tuple[User, str | None]]:
     """Every user with the name of their organization, by name."""
-    rows = session.exec(
-        select(User, Organization.name).join(Organization, isouter=True).order_by(col(User.name))
-    ).all()
+    rows = session.exec(select(User, Organization.name).join(Organization, isouter=True).order_by(col(User.name))).all()
     return [(user, org_name) for user, org_name in rows]
 
 

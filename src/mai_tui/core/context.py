@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mai_tui.config import Paths, Settings, load_settings
+from mai_tui.config import Settings, load_settings
 from mai_tui.core.logs import setup_logging
 from mai_tui.core.secrets import SecretStore
 from mai_tui.i18n import set_language
+from mai_tui.locations import Paths
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import MaiError
-from mai_tui.i18n import _
+from mai_tui.i18n import _, ngettext
 
 
 class Status(StrEnum):
@@ -92,8 +92,7 @@ def _audio() -> Check:
     try:
         import sounddevice
     except OSError:
-        return Check("audio", "microphone", Status.WARN,
-                     _("PortAudio library not found (install libportaudio2)"))
+        return Check("audio", "microphone", Status.WARN, _("PortAudio library not found (install libportaudio2)"))
     try:
         devices = [d for d in sounddevice.query_devices() if d.get("max_input_channels", 0) > 0]
     except Exception as error:  # PortAudioError and friends
@@ -101,7 +100,8 @@ def _audio() -> Check:
     if not devices:
         reason = _("no input device") + (_(" (over SSH?)") if os.environ.get("SSH_CONNECTION") else "")
         return Check("audio", "microphone", Status.WARN, reason)
-    return Check("audio", "microphone", Status.OK, _("{n} input device(s)").format(n=len(devices)))
+    count = ngettext("{n} input device", "{n} input devices", len(devices)).format(n=len(devices))
+    return Check("audio", "microphone", Status.OK, count)
 
 
 def _models() -> list[Check]:
@@ -117,8 +117,10 @@ def _models() -> list[Check]:
 def run_checks(context: AppContext) -> list[Check]:
     """Every check, in a fixed order. Nothing here changes the installation."""
     paths = context.paths
-    config_detail = str(paths.config_file) if paths.config_file.exists() else _("{path} (not created yet)").format(
-        path=paths.config_file
+    config_detail = (
+        str(paths.config_file)
+        if paths.config_file.exists()
+        else _("{path} (not created yet)").format(path=paths.config_file)
     )
     return [
         Check("config", "config.toml", Status.OK, config_detail),

@@ -150,9 +150,9 @@ class SecretStore:
                 ) from None
             if value:
                 return self._found(name, value, Source.KEYRING, type(backend).__name__)
-        value = self._read_file().get(name)
-        if value:
-            return self._found(name, value, Source.FILE, str(self.secrets_file))
+        stored = self._read_file().get(name)
+        if stored:
+            return self._found(name, stored, Source.FILE, str(self.secrets_file))
         return None
 
     def _found(self, name: str, value: str, source: Source, detail: str) -> Secret:

@@ -13,8 +13,19 @@ from typing import Any
 
 from mai_tui.i18n import _
 
-_COLOR_KEYS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground", "background",
-               "surface", "panel", "boost")
+_COLOR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,9 @@ def parse_theme(path: Path) -> ThemeSpec:
         raise ValueError(_("{file}: unknown keys {keys}").format(file=path, keys=", ".join(unknown)))
     if not isinstance(dark, bool) or not isinstance(variables, dict):
         raise ValueError(_("{file}: 'dark' must be true/false and 'variables' a table").format(file=path))
-    return ThemeSpec(name, dark, {k: str(v) for k, v in data.items()}, {str(k): str(v) for k, v in variables.items()},
-                     path)
+    return ThemeSpec(
+        name, dark, {k: str(v) for k, v in data.items()}, {str(k): str(v) for k, v in variables.items()}, path
+    )
 
 
 def load_themes(folders: list[Path]) -> tuple[list[ThemeSpec], list[str]]:

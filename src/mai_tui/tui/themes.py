@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.color import ColorParseError
 from textual.theme import Theme
 
-from mai_tui.config import Paths
 from mai_tui.core.themes import ThemeSpec, load_themes
 from mai_tui.i18n import _
+from mai_tui.locations import Paths
 from mai_tui.resources import resource_dir
 
 
 def to_textual(spec: ThemeSpec) -> Theme:
-    theme = Theme(name=spec.name, dark=spec.dark, variables=spec.variables, **spec.colors)
+    colors: dict[str, Any] = spec.colors
+    theme = Theme(name=spec.name, dark=spec.dark, variables=spec.variables, **colors)
     theme.to_color_system()  # parse every colour now, so a typo is reported, not crashed on later
     return theme
 
 
-def register_themes(app: App[object], paths: Paths) -> list[str]:
+def register_themes(app: App[Any], paths: Paths) -> list[str]:
     """Register every theme; returns readable problems for files that were skipped."""
     specs, problems = load_themes([resource_dir("themes"), paths.config_dir / "themes"])
     for spec in specs:

@@ -17,10 +17,15 @@ from mai_tui.core.errors import ConfigError
 from mai_tui.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITE_OPTION = "mai_write"  # execution option: this transaction will write
 
 # The drivers this app ships; a bare scheme picks them.
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "mysql": "mysql+pymysql",
-            "mariadb": "mysql+pymysql"}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
 
 
 def resolve_database_url(database_url: str | None, default_file: Path) -> str:
@@ -72,10 +77,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two processes queue on busy_timeout
-        # instead of failing when a read transaction later tries to write; DDL becomes
-        # transactional too, which keeps migrations all-or-nothing.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writing transaction takes the write lock up front (IMMEDIATE), so two processes
+        # queue on busy_timeout instead of failing when a read later turns into a write.
+        # Readers stay DEFERRED and never wait for writers (WAL). DDL is transactional too,
+        # which keeps migrations all-or-nothing.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 _engines: dict[str, Engine] = {}
@@ -104,10 +111,15 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
+def writer(engine: Engine) -> Engine:
+    """The same engine, for transactions that will write (SQLite: BEGIN IMMEDIATE)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer(engine) if write else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from mai_tui.core.errors import DatabaseError
+from mai_tui.core.store.engine import writer
 from mai_tui.i18n import _
 from mai_tui.resources import resource_dir
 
@@ -88,18 +89,25 @@ def _reason(error: DBAPIError) -> str:
 def _migration_lock(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction that only one process at a time can hold."""
     dialect = engine.dialect.name
-    with engine.connect() as connection:
+    with writer(engine).connect() as connection:
+        if dialect == "sqlite":
+            # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on, the
+            # drop would cascade into child rows. The pragma only works outside a transaction,
+            # so it goes straight to the driver; integrity is checked before committing.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
         if dialect == "mysql":
             got = connection.execute(text("SELECT GET_LOCK(:name, 300)"), {"name": _LOCK_NAME}).scalar()
             connection.commit()
             if got != 1:
                 raise DatabaseError(_("another process is migrating the database; try again"))
         try:
-            with connection.begin():  # SQLite: BEGIN IMMEDIATE (see engine.py)
+            with connection.begin():  # SQLite: BEGIN IMMEDIATE, the writer's lock
                 if dialect == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
                 yield connection
         finally:
+            if dialect == "sqlite":
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
             if dialect == "mysql":
                 connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
                 connection.commit()
@@ -115,8 +123,10 @@ def upgrade(engine: Engine, target: str = "head") -> bool:
             current = current_revision(connection)
             if current is not None and current not in known:
                 raise DatabaseError(
-                    _("the database is at revision {revision}, which this version of mai does not know "
-                      "(was it written by a newer version?)").format(revision=current)
+                    _(
+                        "the database is at revision {revision}, which this version of mai does not know "
+                        "(was it written by a newer version?)"
+                    ).format(revision=current)
                 )
             wanted = head_revision() if target == "head" else target
             if current == wanted:
@@ -126,9 +136,29 @@ def upgrade(engine: Engine, target: str = "head") -> bool:
                 backup_sqlite(database_file, current)
             log.info("migrating database from %s to %s", current or "empty", wanted)
             command.upgrade(_alembic_config(connection), target)
+            _check_foreign_keys(connection)
             return True
     except DBAPIError as error:
         raise DatabaseError(_("the database cannot be migrated: {reason}").format(reason=_reason(error))) from None
+    except DatabaseError:
+        raise
+    except Exception as error:  # a failed migration script: the transaction rolled back, say so plainly
+        log.exception("migration failed")
+        raise DatabaseError(
+            _("the database cannot be migrated ({reason}); nothing was changed").format(
+                reason=f"{type(error).__name__}: {error}".splitlines()[0]
+            )
+        ) from None
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit a SQLite migration that left a row pointing at nothing."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+        if broken:
+            raise DatabaseError(
+                _("the migration would break {n} references; nothing was changed").format(n=len(broken))
+            )
 
 
 def downgrade(engine: Engine, target: str = "base") -> None:

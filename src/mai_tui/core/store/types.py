@@ -34,6 +34,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         value = Decimal(value)
+        if value != value.quantize(Decimal(1).scaleb(-self.scale)):
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
         if dialect.name == "sqlite":
             return format(value, "f")
         return value
@@ -41,7 +43,17 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        return tidy(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def tidy(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent: 2.0000 -> 2, 250.50 -> 250.5.
+
+    PostgreSQL and MySQL return NUMERIC padded to its scale, SQLite returns what was
+    stored; tidying makes every database give the same `Decimal`.
+    """
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -58,7 +70,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
+        if not isinstance(value, datetime):
             return None
         return value.replace(tzinfo=UTC)
 

@@ -27,11 +27,15 @@ class OrgChanges:
     active: bool | None = None
 
 
-def parse_decimal(value: str | Decimal, what: str, *, minimum: Decimal, exclusive: bool = False) -> Decimal:
+def parse_decimal(
+    value: str | Decimal, what: str, *, minimum: Decimal, places: int, exclusive: bool = False
+) -> Decimal:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         raise InvalidInput(_("{what}: '{value}' is not a number").format(what=what, value=value)) from None
+    if number.is_finite() and number != number.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput(_("{what}: at most {places} decimal places").format(what=what, places=places))
     if not number.is_finite() or number < minimum or (exclusive and number == minimum):
         sign = ">" if exclusive else "≥"
         raise InvalidInput(_("{what} must be {sign} {minimum}").format(what=what, sign=sign, minimum=minimum))
@@ -58,9 +62,13 @@ def check_timezone(name: str) -> str:
 
 def _apply(org: Organization, changes: OrgChanges) -> None:
     if changes.markup_rate is not None:
-        org.markup_rate = parse_decimal(changes.markup_rate, _("markup rate"), minimum=Decimal(0), exclusive=True)
+        org.markup_rate = parse_decimal(
+            changes.markup_rate, _("markup rate"), minimum=Decimal(0), places=4, exclusive=True
+        )
     if changes.monthly_limit_usd is not None:
-        org.monthly_limit_usd = parse_decimal(changes.monthly_limit_usd, _("monthly limit"), minimum=Decimal(0))
+        org.monthly_limit_usd = parse_decimal(
+            changes.monthly_limit_usd, _("monthly limit"), minimum=Decimal(0), places=10
+        )
     if changes.currency is not None:
         org.currency = check_currency(changes.currency)
     if changes.timezone is not None:
@@ -125,4 +133,3 @@ def ensure_personal_org(session: Session) -> Organization:
         session.add(org)
         session.flush()
     return org
-

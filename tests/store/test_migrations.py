@@ -1,0 +1,139 @@
+"""Migrations on SQLite, PostgreSQL and MariaDB: up, down, no lost rows, backups, locking."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from mai_tui.core.store.engine import get_engine
+from mai_tui.core.store.migrate import (
+    BACKUPS_KEPT,
+    current_revision,
+    downgrade,
+    ensure_current,
+    head_revision,
+    list_backups,
+    revisions,
+    upgrade,
+)
+
+APP_TABLES = {"organizations", "users"}
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_to_head_and_down_to_base(database_url: str) -> None:
+    engine = get_engine(database_url)
+    assert upgrade(engine) is True
+    assert tables(engine) >= APP_TABLES
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+    assert upgrade(engine) is False  # already current: nothing to do
+    downgrade(engine, "base")
+    assert tables(engine) == set()
+    with engine.connect() as connection:
+        assert current_revision(connection) is None
+
+
+# Rows written at each revision; every new migration adds its own seed here.
+def _seed_0001(connection: Connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO organizations (name, markup_rate, monthly_limit_usd, currency, timezone, active, created_at) "
+            "VALUES ('acme', '1.3000', '500.0000000000', 'PLN', 'Europe/Warsaw', :t, '2026-01-31 23:30:00')"
+        ),
+        {"t": True},
+    )
+    connection.execute(
+        text("INSERT INTO users (name, role, created_at) VALUES ('alice', 'admin', '2026-01-31 23:30:00')")
+    )
+
+
+def _seed_0002(connection: Connection) -> None:
+    org_id = connection.execute(text("SELECT id FROM organizations WHERE name = 'acme'")).scalar_one()
+    connection.execute(
+        text("INSERT INTO users (name, role, org_id, created_at) VALUES ('bob', 'user', :org, '2026-02-01 00:30:00')"),
+        {"org": org_id},
+    )
+
+
+SEEDS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002}
+
+
+def test_every_revision_has_a_seed() -> None:
+    assert set(SEEDS) == set(revisions()), "add a seed for the new migration to SEEDS"
+
+
+def test_rows_written_at_each_revision_survive_every_later_upgrade(database_url: str) -> None:
+    engine = get_engine(database_url)
+    counts: dict[str, int] = {}
+    for revision in revisions():
+        upgrade(engine, revision)
+        with engine.begin() as connection:
+            SEEDS[revision](connection)
+        with engine.connect() as connection:
+            for table in tables(engine):
+                counts[table] = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+    upgrade(engine)
+    with engine.connect() as connection:
+        for table, count in counts.items():
+            assert connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == count, table
+        members = connection.execute(text("SELECT u.name FROM users u JOIN organizations o ON o.id = u.org_id"))
+        assert members.scalars().all() == ["bob"]
+        created = connection.execute(text("SELECT created_at FROM users WHERE name = 'alice'")).scalar()
+        assert str(created).startswith("2026-01-31 23:30:00")
+
+
+def test_sqlite_file_is_private_and_copied_before_each_migration(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "mai.db"
+    engine = get_engine(f"sqlite:///{database}")
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
+    first = revisions()[0]
+    upgrade(engine, first)
+    assert list_backups(database) == []  # a new, empty database has nothing to keep
+    with engine.begin() as connection:
+        SEEDS[first](connection)
+
+    upgrade(engine)
+    [backup] = list_backups(database)
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    copy = sqlite3.connect(backup)
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (first,)
+    assert copy.execute("SELECT name FROM users").fetchall() == [("alice",)]
+    copy.close()
+
+    for _ in range(BACKUPS_KEPT + 1):
+        downgrade(engine, first)
+        upgrade(engine)
+    assert len(list_backups(database)) == BACKUPS_KEPT
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["alice"]
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1  # switched back on
+
+
+def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
+    database = tmp_path / "race.db"
+    code = (
+        "import sys\nfrom mai_tui.core.store.engine import get_engine\n"
+        "from mai_tui.core.store.migrate import ensure_current\n"
+        "print(ensure_current(get_engine(sys.argv[1])))"
+    )
+    url = f"sqlite:///{database}"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], results
+    assert sorted(out.strip() for out, _ in results) == ["False", "False", "True"]
+    assert ensure_current(get_engine(url)) is False

@@ -1,0 +1,93 @@
+"""The real `mai` executable: version, completion, and a wheel installed in a fresh venv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mai_tui import __version__
+
+REPO = Path(__file__).resolve().parent.parent
+MAI = Path(sys.executable).parent / "mai"
+# Read at import, before the autouse fixture points XDG_CACHE_HOME at a temporary folder.
+UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv"
+)
+
+
+def run(
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_version_from_the_real_binary() -> None:
+    result = run(MAI, "--version")
+    assert (result.returncode, result.stdout) == (0, f"mai {__version__}\n")
+
+
+def test_shell_completion_completes_commands() -> None:
+    env = {**os.environ, "_MAI_COMPLETE": "complete_bash", "COMP_WORDS": "mai orgs a", "COMP_CWORD": "2"}
+    result = run(MAI, env=env)
+    assert result.returncode == 0
+    assert result.stdout.split() == ["add", "assign"]
+    script = run(MAI, "--show-completion", "bash")
+    assert "_MAI_COMPLETE=complete_bash" in script.stdout
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    if not Path(found).exists():
+        pytest.fail("uv is needed to install the wheel offline (make setup installs it in .tools/)")
+    return found
+
+
+@pytest.mark.slow
+def test_wheel_carries_migrations_themes_and_locales(tmp_path: Path) -> None:
+    build = run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", tmp_path / "dist", REPO)
+    assert build.returncode == 0, build.stderr
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in (
+        "mai_tui/migrations/env.py",
+        "mai_tui/themes/mai-dark.toml",
+        "mai_tui/locales/de/LC_MESSAGES/mai.mo",
+    ):
+        assert expected in names
+    assert not [n for n in names if "__pycache__" in n]
+
+    # Install it as a user would, into a new venv, with the locked versions (from uv's cache: no network).
+    uv = (_uv(), "--cache-dir", UV_CACHE)
+    lock = tmp_path / "pylock.toml"
+    exported = run(
+        *uv, "export", "--format", "pylock.toml", "--frozen", "--no-dev", "--no-emit-project", "-o", lock, cwd=REPO
+    )
+    assert exported.returncode == 0, exported.stderr
+    venv = tmp_path / "venv"
+    python = venv / "bin" / "python"
+    assert run(*uv, "venv", "--quiet", "--python", sys.executable, venv).returncode == 0
+    for requirement in (("-r", lock), ("--no-deps", wheel)):
+        install = run(*uv, "pip", "install", "--quiet", "--offline", "--python", python, *requirement)
+        assert install.returncode == 0, install.stderr
+
+    home = tmp_path / "home"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "MAI_USER": "wheel",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "LANG": "de_DE.UTF-8",
+    }
+    upgraded = run(venv / "bin" / "mai", "db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Datenbank auf 0002 migriert." in upgraded.stdout  # the compiled German catalog came along
+    assert (home / "data" / "mai" / "mai.db").exists()
