@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -37,8 +38,8 @@ def test_db_upgrade_then_nothing_to_do(mai: Mai) -> None:
 def test_doctor_reports_every_area_as_json(mai: Mai) -> None:
     fresh = mai("doctor", "--json").json()
     [database] = [c for c in fresh["checks"] if c["area"] == "database"]
-    assert database["status"] == "warn"  # the doctor looks, it does not migrate
-    assert "mai db upgrade" in database["detail"]
+    assert database["status"] == "warn"  # the doctor looks, it does not create
+    assert "mai db init" in database["detail"]
     assert mai("db", "init").code == 0
     result = mai("doctor", "--json")
     assert result.code == 0, result.out
@@ -97,3 +98,45 @@ def test_log_file_is_written_at_log_level_and_private(mai: Mai, monkeypatch: pyt
     log_file = Paths.from_environment().log_file
     assert "migrating database from empty to" in log_file.read_text()
     assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+
+
+def test_a_broken_database_file_is_reported_and_left_alone(mai: Mai) -> None:
+    database = Paths.from_environment().database_file
+    database.parent.mkdir(parents=True)
+    garbage = b"this is not a database, but it is someone's file\n" * 100
+    database.write_bytes(garbage)
+    result = mai("users", "list")
+    assert result.code == 1
+    assert "file is not a database" in result.err
+    assert result.err.count("\n") == 1
+    assert database.read_bytes() == garbage
+
+
+def test_a_database_url_folder_keeps_its_mode(mai: Mai, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{shared / 'webui.db'}")
+    assert mai("db", "init").code == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "webui.db").stat().st_mode) == 0o600
+
+
+def test_doctor_creates_nothing(mai: Mai) -> None:
+    paths = Paths.from_environment()
+    assert mai("doctor").code == 0
+    assert not paths.data_dir.exists()
+    assert not paths.config_dir.exists()
+
+
+def test_doctor_says_when_the_schema_is_behind(mai: Mai) -> None:
+    from mai_tui.core.store.engine import get_engine
+    from mai_tui.core.store.migrate import revisions, upgrade
+
+    upgrade(get_engine(f"sqlite:///{Paths.from_environment().database_file}"), revisions()[0])
+    [database] = [c for c in mai("doctor", "--json").json()["checks"] if c["area"] == "database"]
+    assert database["status"] == "warn"
+    assert "run: mai db upgrade" in database["detail"]
+    assert mai("users", "list").code == 0  # any real command migrates it
+    [database] = [c for c in mai("doctor", "--json").json()["checks"] if c["area"] == "database"]
+    assert database["status"] == "ok"

@@ -9,8 +9,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, Engine, inspect, text
 
+from mai_tui.core.errors import DatabaseError
 from mai_tui.core.store.engine import get_engine
 from mai_tui.core.store.migrate import (
     BACKUPS_KEPT,
@@ -137,3 +139,24 @@ def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
     assert [process.returncode for process in processes] == [0, 0, 0], results
     assert sorted(out.strip() for out, _ in results) == ["False", "False", "True"]
     assert ensure_current(get_engine(url)) is False
+
+
+def test_a_failing_migration_changes_nothing(database_url: str) -> None:
+    """A migration that breaks half-way is rolled back whole (SQLite and PostgreSQL have
+    transactional DDL; MySQL does not, so there only the clear error is promised)."""
+    engine = get_engine(database_url)
+    first, second = revisions()[:2]
+    upgrade(engine, first)
+    with engine.begin() as connection:
+        SEEDS[first](connection)
+        # An object the next migration wants to create already exists: it must fail.
+        connection.execute(text("CREATE INDEX ix_users_org_id ON users (name)"))
+    with pytest.raises(DatabaseError, match="cannot be migrated"):
+        upgrade(engine, second)
+    if engine.dialect.name == "mysql":
+        return
+    with engine.connect() as connection:
+        assert current_revision(connection) == first
+        columns = {c["name"] for c in inspect(connection).get_columns("users")}
+        assert "org_id" not in columns
+        assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["alice"]

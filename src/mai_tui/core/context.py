@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ def load_context() -> AppContext:
     """Read the settings, set up logging and the language; the database opens on first use."""
     settings = load_settings()
     paths = Paths.from_environment()
+    # Model libraries (huggingface_hub) read this variable: nothing is downloaded unless allowed.
+    os.environ["HF_HUB_OFFLINE"] = "1" if settings.hf_hub_offline else "0"
     setup_logging(paths.log_file, settings.log_level)
     set_language(settings.language)
     return AppContext(settings, paths)

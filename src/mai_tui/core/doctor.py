@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -42,10 +41,13 @@ OFFLINE_MODELS = {
 
 
 def _database(context: AppContext) -> list[Check]:
-    from mai_tui.core.store.engine import get_engine
+    from mai_tui.core.store.engine import get_engine, sqlite_file
     from mai_tui.core.store.migrate import current_revision, head_revision
 
     shown = make_url(context.database_url).render_as_string(hide_password=True)
+    database_file = sqlite_file(context.database_url)
+    if database_file is not None and not database_file.exists():
+        return [Check("database", shown, Status.WARN, _("not created yet (run: mai db init)"))]
     try:
         with get_engine(context.database_url).connect() as connection:
             revision = current_revision(connection)
@@ -79,12 +81,14 @@ def _keys(context: AppContext) -> list[Check]:
 
 
 def _writable(area: str, folder: Path) -> Check:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
-            pass
-    except OSError as error:
-        return Check("folders", area, Status.FAIL, f"{folder}: {error.strerror}")
+    """Can the app write there? A missing folder is fine if the app can create it."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        return Check("folders", area, Status.FAIL, _("{path}: not writable").format(path=existing))
+    if existing != folder:
+        return Check("folders", area, Status.OK, _("{path} (not created yet)").format(path=folder))
     return Check("folders", area, Status.OK, str(folder))
 
 

@@ -56,10 +56,13 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def _prepare_sqlite_file(path: Path) -> None:
-    """Create the folder (0700) and an empty database file readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create the database file readable by its owner only (and its folder, 0700, if missing).
+
+    An existing folder keeps its mode: DATABASE_URL may point into a shared directory.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
     if not path.exists():
-        os.chmod(path.parent, 0o700)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
