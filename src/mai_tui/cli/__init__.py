@@ -12,6 +12,10 @@ import sys
 
 
 def launch_tui() -> None:
+    from mai_tui.i18n import set_language
+    from mai_tui.locations import peek
+
+    set_language(peek("language", "") or None)  # before the app module builds its key bindings
     from mai_tui.tui.app import MaiApp
 
     MaiApp().run()

@@ -44,10 +44,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: st
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*headers, title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for header in headers:
+        table.add_column(header, overflow="fold")  # wrap long values, never cut them off
     for row in rows:
         table.add_row(*(cell(v) for v in row))
-    Console(markup=False, emoji=False).print(table)
+    # A terminal gets its own width; a pipe or file gets room for every value on one line.
+    width = None if sys.stdout.isatty() else 240
+    Console(markup=False, emoji=False, width=width).print(table)
 
 
 def say(message: str) -> None:
