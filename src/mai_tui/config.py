@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     hf_hub_offline: bool = True
     openrouter_usage_sync_interval: int = Field(600, ge=10)
     openrouter_usage_sync_days_back: int = Field(1, ge=0, le=90)
+    provider_timeout: float = Field(60.0, gt=0, le=3600)
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
 
     @classmethod

@@ -32,6 +32,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "MAI_DEFAULT_MODEL": "default_model",
     "MAI_LANGUAGE": "language",
     "MAI_THEME": "theme",
+    "MAI_PROVIDER_TIMEOUT": "provider_timeout",
     "OPENAI_BASE_URL": "providers.openai.base_url",
     "ANTHROPIC_BASE_URL": "providers.anthropic.base_url",
     "GEMINI_BASE_URL": "providers.gemini.base_url",

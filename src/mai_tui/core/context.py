@@ -49,11 +49,11 @@ class AppContext:
         return self._engine
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A database session that commits on success."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A database session that commits on success (`write=False`: a reader that never waits)."""
         from mai_tui.core.store.engine import session_scope
 
-        with session_scope(self.engine()) as session:
+        with session_scope(self.engine(), write=write) as session:
             yield session
 
     def current_user(self, session: Session) -> User:

@@ -31,9 +31,3 @@ class SecretStoreError(MaiError):
 
 class DatabaseError(MaiError):
     """The database cannot be reached or migrated."""
-
-
-class ProviderError(MaiError):
-    """A model provider refused or failed a request."""
-
-    exit_code = 3

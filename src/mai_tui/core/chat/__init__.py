@@ -1,0 +1,1 @@
+"""Conversations: the message tree, sending, streaming, stopping (see DESIGN.md)."""

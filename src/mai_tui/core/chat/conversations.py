@@ -1,0 +1,122 @@
+"""Storing conversations and messages. Everything is written as it happens: the prompt
+before the request goes out, the answer while it streams, so a killed process loses
+nothing that was already on screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from mai_tui.core.errors import NotFound, PermissionDenied
+from mai_tui.core.providers.events import Answer
+from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus, Role, User
+from mai_tui.core.store.types import utcnow
+from mai_tui.i18n import _
+
+TITLE_LENGTH = 80
+
+
+def require_can_call_models(user: User) -> None:
+    """Pending users may look around, but model calls wait for an admin's approval."""
+    if user.role == Role.PENDING:
+        raise PermissionDenied(
+            _("'{name}' is pending: an admin must give you a role first (mai users role {name} user)").format(
+                name=user.name
+            )
+        )
+
+
+def title_from(prompt: str) -> str:
+    """The first non-empty line of the prompt, shortened."""
+    line = next((line.strip() for line in prompt.splitlines() if line.strip()), "")
+    if len(line) > TITLE_LENGTH:
+        line = line[: TITLE_LENGTH - 1].rstrip() + "…"
+    return line or _("New chat")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A prompt and the answer being written for it."""
+
+    conversation_id: int
+    prompt_id: int
+    answer_id: int
+
+
+def begin_exchange(
+    session: Session,
+    user: User,
+    *,
+    model: str,
+    provider: str,
+    prompt: str,
+    system: str | None = None,
+    conversation_id: int | None = None,
+    parent_id: int | None = None,
+) -> Exchange:
+    """Save the prompt and an empty answer (status `streaming`) before the request goes out."""
+    if conversation_id is None:
+        conversation = Conversation(user_id=user.id, title=title_from(prompt), model=model, system_prompt=system)
+        session.add(conversation)
+        session.flush()
+    else:
+        found = session.get(Conversation, conversation_id)
+        if found is None:
+            raise NotFound(_("no conversation {id}").format(id=conversation_id))
+        conversation = found
+    assert conversation.id is not None
+    prompt_message = ChatMessage(conversation_id=conversation.id, parent_id=parent_id, role="user", content=prompt)
+    session.add(prompt_message)
+    session.flush()
+    answer = ChatMessage(
+        conversation_id=conversation.id,
+        parent_id=prompt_message.id,
+        role="assistant",
+        status=MessageStatus.STREAMING.value,
+        provider=provider,
+        model=model,
+    )
+    session.add(answer)
+    session.flush()
+    assert prompt_message.id is not None and answer.id is not None
+    conversation.current_leaf_id = answer.id
+    conversation.updated_at = utcnow()
+    session.add(conversation)
+    return Exchange(conversation.id, prompt_message.id, answer.id)
+
+
+def save_answer(
+    session: Session,
+    message_id: int,
+    answer: Answer,
+    *,
+    status: MessageStatus,
+    first_token_ms: int | None = None,
+    duration_ms: int | None = None,
+) -> ChatMessage:
+    """Write what the answer holds now (called while streaming and once at the end)."""
+    message = session.get(ChatMessage, message_id)
+    if message is None:
+        raise NotFound(_("no message {id}").format(id=message_id))
+    message.content = answer.text
+    message.reasoning = answer.reasoning or None
+    message.status = status.value
+    message.generation_id = answer.generation_id or message.generation_id
+    message.finish_reason = answer.finish_reason or (status.value if status is MessageStatus.CANCELLED else None)
+    if answer.error is not None:
+        message.error = str(answer.error)
+        message.error_kind = answer.error.kind.value
+    usage = answer.usage
+    if usage is not None:
+        message.prompt_tokens = usage.prompt_tokens
+        message.completion_tokens = usage.completion_tokens
+        message.cached_tokens = usage.cached_tokens
+        message.cache_write_tokens = usage.cache_write_tokens
+        message.reasoning_tokens = usage.reasoning_tokens
+        message.cost_usd = usage.cost_usd
+    message.first_token_ms = first_token_ms if first_token_ms is not None else message.first_token_ms
+    message.duration_ms = duration_ms if duration_ms is not None else message.duration_ms
+    message.updated_at = utcnow()
+    session.add(message)
+    return message
