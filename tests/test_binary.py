@@ -89,5 +89,45 @@ def test_wheel_carries_migrations_themes_and_locales(tmp_path: Path) -> None:
     }
     upgraded = run(venv / "bin" / "mai", "db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "Datenbank auf 0002 migriert." in upgraded.stdout  # the compiled German catalog came along
+    head = sorted(n.removeprefix("mai_tui/migrations/versions/")[:4] for n in names if "/versions/0" in n)[-1]
+    assert f"Datenbank auf {head} migriert." in upgraded.stdout  # the compiled German catalog came along
     assert (home / "data" / "mai" / "mai.db").exists()
+
+
+def test_ctrl_c_during_mai_ask_keeps_the_partial_answer_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import threading
+
+    from tests.fakes.server import FakeServer, Stream
+    from tests.fakes.wire import openrouter_chunks
+
+    hold = threading.Event()
+    with FakeServer() as server:
+        chunks = openrouter_chunks(["Streaming", " partial"])[:4]  # never finishes on its own
+        server.route("POST", "/api/v1/chat/completions", Stream(chunks, hold_open=hold))
+        env = {
+            **os.environ,
+            "OPENROUTER_BASE_URL": f"{server.base_url}/api/v1",
+            "OPENROUTER_API_KEY": "sk-or-v1-binarytest0123456789",
+        }
+        process = subprocess.Popen(
+            [str(MAI), "ask", "-m", "openrouter/x/y", "question"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        received = b""
+        while b"Streaming partial" not in received:
+            piece = process.stdout.read1(1024)  # type: ignore[attr-defined]
+            assert piece, process.stderr.read() if process.stderr else b""
+            received += piece
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert b"interrupted" in err
+    database = Path(os.environ["XDG_DATA_HOME"]) / "mai" / "mai.db"
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+    assert rows == [("user", "question", "complete"), ("assistant", "Streaming partial", "cancelled")]

@@ -81,8 +81,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_messages_parent", table_name="messages")
-    op.drop_index("ix_messages_conversation", table_name="messages")
+    # Dropping a table drops its indexes (MySQL refuses to drop an index a foreign key uses first).
     op.drop_table("messages")
-    op.drop_index("ix_conversations_user_updated", table_name="conversations")
     op.drop_table("conversations")

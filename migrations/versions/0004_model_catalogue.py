@@ -40,5 +40,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_model_catalogue_provider", table_name="model_catalogue")
     op.drop_table("model_catalogue")

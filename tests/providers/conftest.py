@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 
 import pytest
@@ -60,7 +60,7 @@ async def collect(provider: Provider, request: ChatRequest = REQUEST) -> Answer:
     return answer
 
 
-async def events_of(provider: Provider, request: ChatRequest = REQUEST) -> AsyncIterator[object]:
+async def events_of(provider: Provider, request: ChatRequest = REQUEST) -> AsyncGenerator[object, None]:
     async with aclosing(provider.stream(request)) as events:
         async for event in events:
             yield event

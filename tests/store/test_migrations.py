@@ -25,7 +25,7 @@ from mai_tui.core.store.migrate import (
     upgrade,
 )
 
-APP_TABLES = {"organizations", "users"}
+APP_TABLES = {"organizations", "users", "conversations", "messages", "model_catalogue"}
 
 
 def tables(engine: Engine) -> set[str]:
@@ -68,7 +68,49 @@ def _seed_0002(connection: Connection) -> None:
     )
 
 
-SEEDS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001, "0002": _seed_0002}
+def _seed_0003(connection: Connection) -> None:
+    user_id = connection.execute(text("SELECT id FROM users WHERE name = 'alice'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO conversations (user_id, title, model, pinned, archived, created_at, updated_at) "
+            "VALUES (:user, 'Hello', 'openrouter/x/y', :f, :f, '2026-02-01 00:30:00', '2026-02-01 00:30:00')"
+        ),
+        {"user": user_id, "f": False},
+    )
+    conversation = connection.execute(text("SELECT id FROM conversations WHERE title = 'Hello'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at, updated_at) "
+            "VALUES (:c, 'user', 'Hi', 'complete', '2026-02-01 00:30:00', '2026-02-01 00:30:00')"
+        ),
+        {"c": conversation},
+    )
+    prompt = connection.execute(text("SELECT id FROM messages WHERE content = 'Hi'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, cost_usd, created_at, "
+            "updated_at) VALUES (:c, :p, 'assistant', 'Hello!', 'complete', '0.00002415', '2026-02-01 00:30:01', "
+            "'2026-02-01 00:30:01')"
+        ),
+        {"c": conversation, "p": prompt},
+    )
+
+
+def _seed_0004(connection: Connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO model_catalogue (id, provider, model, context_length, input_price_per_mtok, fetched_at) "
+            "VALUES ('openrouter/openai/gpt-4o', 'openrouter', 'openai/gpt-4o', 128000, '2.5', '2026-02-01 00:00:00')"
+        )
+    )
+
+
+SEEDS: dict[str, Callable[[Connection], None]] = {
+    "0001": _seed_0001,
+    "0002": _seed_0002,
+    "0003": _seed_0003,
+    "0004": _seed_0004,
+}
 
 
 def test_every_revision_has_a_seed() -> None:

@@ -60,7 +60,7 @@ def _run_commands() -> None:
         # of a `typer.Exit` raised inside a command instead of exiting.
         code = app(standalone_mode=False)
     except typer.Exit as error:
-        sys.exit(error.exit_code)
+        code = error.exit_code
     except typer.Abort:
         sys.stderr.write(_("mai: interrupted") + "\n")
         sys.exit(130)
@@ -71,5 +71,7 @@ def _run_commands() -> None:
         else:
             sys.stderr.write(f"mai: {error}\n")
         sys.exit(error.exit_code)
+    if code == 130:  # Typer turns Ctrl+C into exit code 130
+        sys.stderr.write(_("mai: interrupted") + "\n")
     if isinstance(code, int) and code:
         sys.exit(code)

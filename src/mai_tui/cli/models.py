@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mai_tui.cli.output import context, print_json, print_table, say, warn
-from mai_tui.i18n import _
+from mai_tui.i18n import _, ngettext
 
 app = typer.Typer(help=_("The models of every configured provider."), no_args_is_help=True)
 
@@ -62,7 +62,7 @@ def list_models(
 
 
 @app.command("test", help=_("Check each provider answers (lists its models: no tokens spent)."))
-def test_providers(provider: Annotated[str | None, typer.Argument(help=_("Only this provider."))] = None) -> None:
+def check_providers(provider: Annotated[str | None, typer.Argument(help=_("Only this provider."))] = None) -> None:
     import asyncio
 
     from mai_tui.core.providers import catalogue
@@ -81,11 +81,9 @@ def test_providers(provider: Annotated[str | None, typer.Argument(help=_("Only t
             failed = True
             say(_("✗ {error}").format(error=listing.error))
         else:
-            say(
-                _("✓ {provider}: {n} models in {ms} ms").format(
-                    provider=listing.provider, n=len(listing.models), ms=round(listing.seconds * 1000)
-                )
-            )
+            count = len(listing.models)
+            line = ngettext("✓ {provider}: {n} model in {ms} ms", "✓ {provider}: {n} models in {ms} ms", count)
+            say(line.format(provider=listing.provider, n=count, ms=round(listing.seconds * 1000)))
     if failed:
         raise typer.Exit(3)
 

@@ -79,7 +79,8 @@ def begin_exchange(
     )
     session.add(answer)
     session.flush()
-    assert prompt_message.id is not None and answer.id is not None
+    assert prompt_message.id is not None
+    assert answer.id is not None
     conversation.current_leaf_id = answer.id
     conversation.updated_at = utcnow()
     session.add(conversation)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, async_http_client, failure_from_exception
@@ -44,7 +44,7 @@ class AnthropicProvider(Provider):
             body["temperature"] = request.temperature
         return body
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         parser = AnthropicParser(self.name)
         try:
             async with self.client().messages.with_streaming_response.create(**self._body(request)) as response:

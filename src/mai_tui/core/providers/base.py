@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -109,8 +109,8 @@ def failure_from_exception(provider: str, error: BaseException) -> ProviderError
         details = getattr(error, "details", None)
         body = details if isinstance(details, Mapping) else {"error": {"message": getattr(error, "message", "")}}
         response = getattr(error, "response", None)
-        headers = dict(getattr(response, "headers", {}) or {}) if response is not None else None
-        return classify(provider, code, body, headers)
+        genai_headers = dict(getattr(response, "headers", {}) or {}) if response is not None else None
+        return classify(provider, code, body, genai_headers)
     names = {cls.__name__ for cls in type(error).__mro__}
     if names & {"TimeoutException", "APITimeoutError", "TimeoutError", "ReadTimeout", "ConnectTimeout"}:
         return ProviderError(FailureKind.TIMEOUT, provider, str(error) or type(error).__name__)
@@ -140,14 +140,14 @@ class Provider(ABC):
         self.retry = RetryPolicy()
 
     @abstractmethod
-    def _attempt(self, request: ChatRequest) -> AsyncIterator[Event]:
+    def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         """One try: the events of one HTTP request, ending in `Failure` on any error."""
 
     @abstractmethod
     async def list_models(self) -> list[ModelInfo]:
         """The provider's models (raises `ProviderError`)."""
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         """The answer as events. Use with `contextlib.aclosing` so a stop closes the request."""
         attempt = 0
         while True:
@@ -155,10 +155,11 @@ class Provider(ABC):
             retry: ProviderError | None = None
             async with aclosing(self._attempt(request)) as events:
                 async for event in events:
-                    if isinstance(event, Failure) and not produced and event.error.retryable:
-                        if attempt + 1 < self.retry.attempts:
-                            retry = event.error
-                            break
+                    retryable = isinstance(event, Failure) and event.error.retryable and not produced
+                    if retryable and attempt + 1 < self.retry.attempts:
+                        assert isinstance(event, Failure)
+                        retry = event.error
+                        break
                     if isinstance(event, TextDelta | ReasoningDelta):
                         produced = True
                     yield event
@@ -171,5 +172,5 @@ class Provider(ABC):
             await self.retry.sleep(delay)
             attempt += 1
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a no-op is right for providers without a client
         """Release pooled connections."""

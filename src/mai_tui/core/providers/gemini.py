@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, async_http_client, failure_from_exception
@@ -91,7 +91,7 @@ class GeminiProvider(Provider):
             for m in request.messages
         ]
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         chunks = GeminiChunks()
         stream: Any = None
         try:

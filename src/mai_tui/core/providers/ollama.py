@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, failure_from_exception
@@ -39,7 +39,7 @@ class OllamaProvider(Provider):
             body["options"] = options
         return body
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         parser = OllamaParser(self.name)
         try:
             async with self.client().stream("POST", "/api/chat", json=self._body(request)) as response:

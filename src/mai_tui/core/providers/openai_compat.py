@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -71,7 +71,7 @@ class OpenAICompatible(Provider):
             body["user"] = request.user
         return body
 
-    async def _attempt(self, request: ChatRequest) -> AsyncIterator[Event]:
+    async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         parser = OpenAIChatParser(self.name)
         finished = False
         try:

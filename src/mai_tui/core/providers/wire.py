@@ -251,11 +251,11 @@ class AnthropicParser:
         elif kind == "content_block_delta":
             delta = payload.get("delta")
             if isinstance(delta, Mapping):
-                if delta.get("type") == "text_delta" and isinstance(delta.get("text"), str) and delta["text"]:
-                    yield TextDelta(delta["text"])
-                elif delta.get("type") == "thinking_delta" and isinstance(delta.get("thinking"), str):
-                    if delta["thinking"]:
-                        yield ReasoningDelta(delta["thinking"])
+                text, thinking = delta.get("text"), delta.get("thinking")
+                if delta.get("type") == "text_delta" and isinstance(text, str) and text:
+                    yield TextDelta(text)
+                elif delta.get("type") == "thinking_delta" and isinstance(thinking, str) and thinking:
+                    yield ReasoningDelta(thinking)
         elif kind == "message_delta":
             self._merge(payload.get("usage"))
             reason = _get(payload, "delta", "stop_reason")
