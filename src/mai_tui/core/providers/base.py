@@ -155,13 +155,11 @@ class Provider(ABC):
             retry: ProviderError | None = None
             async with aclosing(self._attempt(request)) as events:
                 async for event in events:
-                    retryable = isinstance(event, Failure) and event.error.retryable and not produced
-                    if retryable and attempt + 1 < self.retry.attempts:
-                        assert isinstance(event, Failure)
-                        retry = event.error
-                        break
-                    if isinstance(event, TextDelta | ReasoningDelta):
-                        produced = True
+                    if not produced:  # retry decisions only matter before the first token
+                        if isinstance(event, Failure) and event.error.retryable and attempt + 1 < self.retry.attempts:
+                            retry = event.error
+                            break
+                        produced = isinstance(event, (TextDelta, ReasoningDelta))
                     yield event
             if retry is None:
                 return

@@ -301,10 +301,10 @@ class OllamaParser:
         self.started = False
 
     def feed(self, line: str) -> Iterator[Event]:
-        if not line.strip():
+        if not line or line.isspace():
             return
         try:
-            payload = loads(line)
+            payload = json.loads(line)  # Ollama reports no money: plain floats are fine here
         except ValueError:
             yield malformed(self.provider, f"not JSON: {line!r}")
             return
