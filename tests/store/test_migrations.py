@@ -202,3 +202,12 @@ def test_a_failing_migration_changes_nothing(database_url: str) -> None:
         columns = {c["name"] for c in inspect(connection).get_columns("users")}
         assert "org_id" not in columns
         assert connection.execute(text("SELECT name FROM users")).scalars().all() == ["alice"]
+
+
+def test_the_quick_head_revision_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from mai_tui.core.store import migrate
+
+    alembic_head = ScriptDirectory.from_config(migrate._alembic_config()).get_current_head()
+    assert migrate.head_revision() == alembic_head == revisions()[-1]
