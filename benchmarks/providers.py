@@ -37,8 +37,13 @@ def serve(deltas: int, ready: Any) -> None:
     from tests.fakes.server import FakeServer, Stream
     from tests.fakes.wire import anthropic_events, gemini_chunks, ollama_lines, openai_chunks, openrouter_chunks
 
-    builders = {"openai": openai_chunks, "openrouter": openrouter_chunks, "anthropic": anthropic_events,
-                "gemini": gemini_chunks, "ollama": ollama_lines}
+    builders: dict[str, Callable[[list[str]], list[bytes]]] = {
+        "openai": openai_chunks,
+        "openrouter": openrouter_chunks,
+        "anthropic": anthropic_events,
+        "gemini": gemini_chunks,
+        "ollama": ollama_lines,
+    }
     words = [f"w{i % 10} " for i in range(deltas)]
     server = FakeServer()
     for kind, build in builders.items():
@@ -186,7 +191,7 @@ async def raw_first(kind: str, base_url: str) -> Callable[[], Awaitable[None]]:
         gclient = genai.Client(api_key="k", http_options=options)
 
         async def run_gemini() -> None:
-            stream = await gclient.aio.models.generate_content_stream(model="first", contents="go")
+            stream: Any = await gclient.aio.models.generate_content_stream(model="first", contents="go")
             async for chunk in stream:
                 if chunk.text:
                     break
@@ -227,8 +232,10 @@ async def main_async(base_url: str, deltas: int, runs: int) -> None:
         raw_events, raw_wall, raw_cpu = await measure(await raw_sdk(kind, base_url, "bench"), runs)
         our_events, our_wall, our_cpu = await measure(await adapter(kind, base_url, "bench"), runs)
         overhead = (our_cpu - raw_cpu) / raw_cpu * 100
-        print(f"| {kind} | {raw_events / raw_wall:,.0f} | {our_events / our_wall:,.0f} | {raw_cpu:.3f} | "
-              f"{our_cpu:.3f} | {overhead:+.1f}% |")
+        print(
+            f"| {kind} | {raw_events / raw_wall:,.0f} | {our_events / our_wall:,.0f} | {raw_cpu:.3f} | "
+            f"{our_cpu:.3f} | {overhead:+.1f}% |"
+        )
     print("\n| provider | raw SDK first token (ms) | adapter first token (ms) | added (ms) |")
     print("|---|---|---|---|")
     for kind in KINDS:

@@ -131,3 +131,16 @@ def test_ctrl_c_during_mai_ask_keeps_the_partial_answer_and_exits_130(tmp_path: 
     with sqlite3.connect(database) as connection:
         rows = connection.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
     assert rows == [("user", "question", "complete"), ("assistant", "Streaming partial", "cancelled")]
+
+
+def test_a_closed_pipe_ends_mai_ask_quietly() -> None:
+    from tests.fakes.server import FakeServer, Stream
+    from tests.fakes.wire import openai_chunks
+
+    with FakeServer() as server:
+        server.route("POST", "/v1/chat/completions", Stream(openai_chunks([f"line {i}\n" for i in range(2000)])))
+        env = {**os.environ, "OPENAI_BASE_URL": f"{server.base_url}/v1", "OPENAI_API_KEY": "sk-pipe-0123456789"}
+        command = f"'{MAI}' ask -m openai/x hi | head -1"
+        result = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=60)  # noqa: S602
+    assert result.stdout == "line 0\n"
+    assert result.stderr == ""

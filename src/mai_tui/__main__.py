@@ -1,3 +1,3 @@
-from mai_tui.cli import run
+from mai_tui.cli import main
 
-run()
+main()
