@@ -14,22 +14,16 @@ DEFAULT_MAX_TOKENS = 4096  # Anthropic requires max_tokens on every request
 
 
 class AnthropicProvider(Provider):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._client: Any = None
+    def _make_client(self) -> Any:
+        import anthropic
 
-    def client(self) -> Any:
-        if self._client is None:
-            import anthropic
-
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self.api_key or "",  # explicit: never ANTHROPIC_API_KEY behind our back
-                base_url=self.base_url,
-                max_retries=0,
-                timeout=self.timeout,
-                http_client=async_http_client(self.timeout),
-            )
-        return self._client
+        return anthropic.AsyncAnthropic(
+            api_key=self.api_key or "",  # explicit: never ANTHROPIC_API_KEY behind our back
+            base_url=self.base_url,
+            max_retries=0,
+            timeout=self.timeout,
+            http_client=async_http_client(self.timeout),
+        )
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -82,8 +76,3 @@ class AnthropicProvider(Provider):
             return models
         except Exception as error:
             raise failure_from_exception(self.name, error) from None
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None

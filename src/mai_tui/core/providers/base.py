@@ -138,6 +138,16 @@ class Provider(ABC):
         self.timeout = timeout
         self.brand = brand
         self.retry = RetryPolicy()
+        self._client: Any = None
+
+    @abstractmethod
+    def _make_client(self) -> Any:
+        """Build the SDK (or HTTP) client; called once, on first use, so SDKs load lazily."""
+
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
 
     @abstractmethod
     def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
@@ -170,5 +180,10 @@ class Provider(ABC):
             await self.retry.sleep(delay)
             attempt += 1
 
-    async def close(self) -> None:  # noqa: B027 - a no-op is right for providers without a client
-        """Release pooled connections."""
+    async def close(self) -> None:
+        """Release pooled connections (the client is built again if the provider is used again)."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        closer = getattr(getattr(client, "aio", None), "aclose", None) or getattr(client, "aclose", None)
+        await (closer or client.close)()

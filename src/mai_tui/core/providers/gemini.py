@@ -53,26 +53,20 @@ class GeminiChunks:
 
 
 class GeminiProvider(Provider):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._client: Any = None
+    def _make_client(self) -> Any:
+        from google import genai
+        from google.genai import types
 
-    def client(self) -> Any:
-        if self._client is None:
-            from google import genai
-            from google.genai import types
-
-            self._client = genai.Client(
-                api_key=self.api_key or "",  # explicit: never GOOGLE_API_KEY behind our back
-                http_options=types.HttpOptions(
-                    base_url=self.base_url,
-                    api_version="v1beta",
-                    timeout=int(self.timeout * 1000),
-                    retry_options=types.HttpRetryOptions(attempts=1),
-                    httpx_async_client=async_http_client(self.timeout),
-                ),
-            )
-        return self._client
+        return genai.Client(
+            api_key=self.api_key or "",  # explicit: never GOOGLE_API_KEY behind our back
+            http_options=types.HttpOptions(
+                base_url=self.base_url,
+                api_version="v1beta",
+                timeout=int(self.timeout * 1000),
+                retry_options=types.HttpRetryOptions(attempts=1),
+                httpx_async_client=async_http_client(self.timeout),
+            ),
+        )
 
     def _config(self, request: ChatRequest) -> Any:
         from google.genai import types

@@ -12,19 +12,13 @@ from mai_tui.core.providers.wire import OllamaParser, loads
 
 
 class OllamaProvider(Provider):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._client: Any = None
+    def _make_client(self) -> Any:
+        import httpx
 
-    def client(self) -> Any:
-        if self._client is None:
-            import httpx
-
-            # trust_env: HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE are honoured by httpx itself.
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url, timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
-            )
-        return self._client
+        # trust_env: HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE are honoured by httpx itself.
+        return httpx.AsyncClient(
+            base_url=self.base_url, timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+        )
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
@@ -74,8 +68,3 @@ class OllamaProvider(Provider):
         except Exception as error:
             raise failure_from_exception(self.name, error) from None
         return [ModelInfo(id=str(m.get("model") or m.get("name")), provider=self.name) for m in models if m]
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

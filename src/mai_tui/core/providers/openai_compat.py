@@ -34,23 +34,20 @@ class OpenAICompatible(Provider):
     def __init__(self, *args: Any, extra_headers: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.extra_headers = extra_headers or {}
-        self._client: Any = None
 
-    def client(self) -> Any:
-        if self._client is None:
-            import openai
+    def _make_client(self) -> Any:
+        import openai
 
-            self._client = openai.AsyncOpenAI(
-                # Always explicit: the SDK would otherwise read OPENAI_API_KEY / OPENAI_BASE_URL,
-                # and one provider's key must never reach another's server.
-                api_key=self.api_key or KEYLESS,
-                base_url=self.base_url,
-                max_retries=0,
-                timeout=self.timeout,
-                default_headers=self.extra_headers,
-                http_client=async_http_client(self.timeout),
-            )
-        return self._client
+        return openai.AsyncOpenAI(
+            # Always explicit: the SDK would otherwise read OPENAI_API_KEY / OPENAI_BASE_URL,
+            # and one provider's key must never reach another's server.
+            api_key=self.api_key or KEYLESS,
+            base_url=self.base_url,
+            max_retries=0,
+            timeout=self.timeout,
+            default_headers=self.extra_headers,
+            http_client=async_http_client(self.timeout),
+        )
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         messages: list[dict[str, str]] = []
@@ -119,8 +116,3 @@ class OpenAICompatible(Provider):
         except Exception as error:
             raise failure_from_exception(self.name, error) from None
         return models
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None

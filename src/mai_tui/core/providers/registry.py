@@ -74,27 +74,27 @@ class Providers:
     def _build(self, name: str) -> Provider:
         secret = self.secrets.get(name) if name != "ollama" else None
         key = secret.value if secret else None
-        options = {"timeout": self.settings.provider_timeout, "brand": self.settings.webui_name}
+        timeout, brand = self.settings.provider_timeout, self.settings.webui_name
         base_url = self.base_url(name)
         if name == "anthropic":
             from mai_tui.core.providers.anthropic_provider import AnthropicProvider
 
-            return AnthropicProvider(name, base_url, key, **options)
+            return AnthropicProvider(name, base_url, key, timeout=timeout, brand=brand)
         if name == "gemini":
             from mai_tui.core.providers.gemini import GeminiProvider
 
-            return GeminiProvider(name, base_url, key, **options)
+            return GeminiProvider(name, base_url, key, timeout=timeout, brand=brand)
         if name == "ollama":
             from mai_tui.core.providers.ollama import OllamaProvider
 
-            return OllamaProvider(name, base_url, None, **options)
+            return OllamaProvider(name, base_url, None, timeout=timeout, brand=brand)
         from mai_tui.core.providers.openai_compat import OpenAICompatible
 
         headers = {}
         if name == "openrouter":
             brand = self.settings.webui_name
             headers = {"HTTP-Referer": OPENROUTER_REFERER, "X-OpenRouter-Title": brand, "X-Title": brand}
-        return OpenAICompatible(name, base_url, key, extra_headers=headers, **options)
+        return OpenAICompatible(name, base_url, key, extra_headers=headers, timeout=timeout, brand=brand)
 
     async def aclose(self) -> None:
         for provider in self._built.values():
