@@ -62,3 +62,11 @@ def setup_logging(log_file: Path, level: str) -> None:
     handler.addFilter(RedactSecrets())
     logger.addHandler(handler)
     logger.propagate = False
+    # Libraries' warnings (asyncio, SDKs) go to the same file: Python's last-resort handler
+    # would print them on stderr, over the TUI.
+    root = logging.getLogger()
+    if not any(h is handler for h in root.handlers):
+        for old in [h for h in root.handlers if isinstance(h, RotatingFileHandler)]:
+            root.removeHandler(old)
+        root.addHandler(handler)
+        root.setLevel(min(root.level or logging.WARNING, logging.WARNING))

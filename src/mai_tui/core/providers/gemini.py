@@ -88,6 +88,7 @@ class GeminiProvider(Provider):
     async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         chunks = GeminiChunks()
         stream: Any = None
+        complete = False
         try:
             stream = await self.client().aio.models.generate_content_stream(
                 model=request.model, contents=self._contents(request), config=self._config(request)
@@ -100,8 +101,14 @@ class GeminiProvider(Provider):
                 yield chunks.usage
             yield Failure(failure_from_exception(self.name, error))
             return
+        else:
+            complete = True
         finally:
-            if stream is not None and hasattr(stream, "aclose"):
+            if not complete:
+                # Stopped early: the SDK's stream does not close its HTTP response itself, so the
+                # client goes (a new one is built on the next request) and the socket with it.
+                await self.close()
+            elif stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()
         if chunks.usage is not None:
             yield chunks.usage
