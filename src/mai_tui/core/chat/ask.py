@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
-from contextlib import aclosing
 from dataclasses import dataclass
 
-from mai_tui.core.chat.conversations import Exchange, begin_exchange, require_can_call_models, save_answer
+from mai_tui.core.chat.conversations import Exchange, begin_exchange, require_can_call_models
+from mai_tui.core.chat.streaming import stream_into
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import InvalidInput
 from mai_tui.core.providers.base import ChatRequest, Message
-from mai_tui.core.providers.events import Answer, TextDelta
+from mai_tui.core.providers.events import Answer, Event, TextDelta
 from mai_tui.core.providers.registry import Providers, split_model
-from mai_tui.core.store.models import MessageStatus
 from mai_tui.i18n import _
-
-SAVE_EVERY_SECONDS = 0.5  # how stale the stored partial answer may get while streaming
 
 
 @dataclass
@@ -69,45 +64,13 @@ async def ask(
         user_name = user.name
 
     request = ChatRequest(model=model_id, messages=[Message("user", prompt)], system=system, user=user_name)
-    answer = Answer()
-    started = time.monotonic()
-    first_token_ms: int | None = None
-    last_saved = started
-    status = MessageStatus.STREAMING
 
-    def save(state: MessageStatus) -> None:
-        duration = int((time.monotonic() - started) * 1000)
-        with context.session() as session:
-            save_answer(
-                session,
-                exchange.answer_id,
-                answer,
-                status=state,
-                first_token_ms=first_token_ms,
-                duration_ms=duration if state is not MessageStatus.STREAMING else None,
-            )
+    def show(event: Event) -> None:
+        if on_text is not None and isinstance(event, TextDelta):
+            on_text(event.text)
 
     try:
-        provider = providers.get(provider_name)
-        async with aclosing(provider.stream(request)) as events:
-            async for event in events:
-                answer.apply(event)
-                if isinstance(event, TextDelta):
-                    if first_token_ms is None:
-                        first_token_ms = int((time.monotonic() - started) * 1000)
-                    if on_text is not None:
-                        on_text(event.text)
-                now = time.monotonic()
-                if now - last_saved >= SAVE_EVERY_SECONDS:
-                    save(MessageStatus.STREAMING)
-                    last_saved = now
-        status = MessageStatus.ERROR if answer.error is not None else MessageStatus.COMPLETE
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        status = MessageStatus.CANCELLED
-        raise
+        outcome = await stream_into(context, providers.get(provider_name), request, exchange.answer_id, on_event=show)
     finally:
-        if status is MessageStatus.STREAMING:  # an unexpected exception: keep what we have, marked as an error
-            status = MessageStatus.ERROR
-        save(status)
         await providers.aclose()
-    return AskResult(answer, name, provider_name, exchange, int((time.monotonic() - started) * 1000), first_token_ms)
+    return AskResult(outcome.answer, name, provider_name, exchange, outcome.duration_ms, outcome.first_token_ms)
