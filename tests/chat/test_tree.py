@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from mai_tui.core.chat import tree as trees
-from mai_tui.core.chat.conversations import begin_exchange
 from mai_tui.core.context import load_context
-from mai_tui.core.store.models import ChatMessage, MessageStatus
+from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus
 
 
 @pytest.fixture
@@ -28,11 +27,13 @@ def answered(session: Session, tree: trees.Tree, message: ChatMessage, text: str
 
 
 def start(session: Session) -> trees.Tree:
-    context = load_context()
-    user = context.current_user(session)
-    exchange = begin_exchange(session, user, model="openai/m", provider="openai", prompt="Q1")
-    tree = trees.load(session, exchange.conversation_id)
-    answered(session, tree, tree.by_id(exchange.answer_id), "A1")
+    user = load_context().current_user(session)
+    conversation = Conversation(user_id=user.id, title="Q1")
+    session.add(conversation)
+    session.flush()
+    tree = trees.load(session, conversation.id or 0)
+    _prompt, answer = trees.add_prompt(session, tree, "Q1", model="openai/m", provider="openai", parent_id=None)
+    answered(session, tree, answer, "A1")
     return tree
 
 
@@ -102,8 +103,13 @@ def message(role: str, content: str, status: str = "complete") -> ChatMessage:
 
 
 def test_fit_history_drops_the_oldest_turns_and_says_how_many() -> None:
-    path = [message("user", "a" * 700), message("assistant", "b" * 700), message("user", "c" * 700),
-            message("assistant", "d" * 700), message("user", "latest question")]
+    path = [
+        message("user", "a" * 700),
+        message("assistant", "b" * 700),
+        message("user", "c" * 700),
+        message("assistant", "d" * 700),
+        message("user", "latest question"),
+    ]
     everything = trees.fit_history(path, system="be brief", context_length=None)
     assert (len(everything.turns), everything.dropped) == (5, 0)
     fitted = trees.fit_history(path, system="be brief", context_length=1024 + 450, reserve=1024)

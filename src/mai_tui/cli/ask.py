@@ -68,7 +68,7 @@ def ask(
                 "usage": _usage(result),
                 "generation_id": answer.generation_id,
                 "finish_reason": answer.finish_reason,
-                "conversation_id": result.exchange.conversation_id,
+                "conversation_id": result.turn.conversation_id,
                 "error": None
                 if answer.error is None
                 else {"kind": answer.error.kind.value, "message": str(answer.error)},

@@ -4,13 +4,13 @@ nothing that was already on screen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mai_tui.core.errors import NotFound, PermissionDenied
 from mai_tui.core.providers.events import Answer
-from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus, Role, User
+from mai_tui.core.store.models import ChatMessage, MessageStatus, Role, User
 from mai_tui.core.store.types import utcnow
 from mai_tui.i18n import _
 
@@ -35,56 +35,23 @@ def title_from(prompt: str) -> str:
     return line or _("New chat")
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """A prompt and the answer being written for it."""
-
-    conversation_id: int
-    prompt_id: int
-    answer_id: int
+STALE_AFTER_SECONDS = 120  # a live stream saves every 0.5 s; one silent this long died with its process
 
 
-def begin_exchange(
-    session: Session,
-    user: User,
-    *,
-    model: str,
-    provider: str,
-    prompt: str,
-    system: str | None = None,
-    conversation_id: int | None = None,
-    parent_id: int | None = None,
-) -> Exchange:
-    """Save the prompt and an empty answer (status `streaming`) before the request goes out."""
-    if conversation_id is None:
-        conversation = Conversation(user_id=user.id, title=title_from(prompt), model=model, system_prompt=system)
-        session.add(conversation)
-        session.flush()
-    else:
-        found = session.get(Conversation, conversation_id)
-        if found is None:
-            raise NotFound(_("no conversation {id}").format(id=conversation_id))
-        conversation = found
-    assert conversation.id is not None
-    prompt_message = ChatMessage(conversation_id=conversation.id, parent_id=parent_id, role="user", content=prompt)
-    session.add(prompt_message)
-    session.flush()
-    answer = ChatMessage(
-        conversation_id=conversation.id,
-        parent_id=prompt_message.id,
-        role="assistant",
-        status=MessageStatus.STREAMING.value,
-        provider=provider,
-        model=model,
-    )
-    session.add(answer)
-    session.flush()
-    assert prompt_message.id is not None
-    assert answer.id is not None
-    conversation.current_leaf_id = answer.id
-    conversation.updated_at = utcnow()
-    session.add(conversation)
-    return Exchange(conversation.id, prompt_message.id, answer.id)
+def close_interrupted(session: Session, now: datetime | None = None) -> int:
+    """Answers left `streaming` by a process that was killed become `cancelled` (their text kept)."""
+    cutoff = (now or utcnow()) - timedelta(seconds=STALE_AFTER_SECONDS)
+    stale = session.exec(
+        select(ChatMessage).where(
+            ChatMessage.status == MessageStatus.STREAMING.value, col(ChatMessage.updated_at) < cutoff
+        )
+    ).all()
+    for message in stale:
+        message.status = MessageStatus.CANCELLED.value
+        message.finish_reason = message.finish_reason or MessageStatus.CANCELLED.value
+        message.error = _("interrupted: the app stopped while this answer was being written")
+        session.add(message)
+    return len(stale)
 
 
 def save_answer(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ async def stream_into(
     request: ChatRequest,
     message_id: int,
     *,
-    on_event: Callable[[Event], None] | None = None,
+    on_event: Callable[[Event], Awaitable[None] | None] | None = None,
     prefix: str = "",
 ) -> Outcome:
     """Stream `request` into message `message_id` (after `prefix`, when continuing an answer).
@@ -68,7 +69,9 @@ async def stream_into(
                 if first_token_ms is None and isinstance(event, TextDelta):
                     first_token_ms = elapsed_ms()
                 if on_event is not None:
-                    on_event(event)
+                    shown = on_event(event)
+                    if inspect.isawaitable(shown):
+                        await shown
                 now = time.monotonic()
                 if now - last_saved >= SAVE_EVERY_SECONDS:
                     save(MessageStatus.STREAMING)

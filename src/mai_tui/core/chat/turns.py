@@ -1,0 +1,127 @@
+"""Preparing one turn of a conversation: check who may call which model, save the prompt and
+an empty answer, and build the request from the branch's history (fitted to the context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from mai_tui.core.chat import tree as trees
+from mai_tui.core.chat.conversations import require_can_call_models, title_from
+from mai_tui.core.context import AppContext
+from mai_tui.core.errors import InvalidInput
+from mai_tui.core.providers import catalogue
+from mai_tui.core.providers.base import ChatRequest, Message
+from mai_tui.core.providers.registry import split_model
+from mai_tui.core.store.models import ChatMessage, Conversation
+from mai_tui.i18n import _
+
+
+@dataclass
+class Turn:
+    conversation_id: int
+    prompt: ChatMessage
+    answer: ChatMessage
+    request: ChatRequest
+    model: str  # provider/model
+    provider: str
+    dropped: int  # old turns left out to fit the model's context
+
+
+def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str]:
+    """(full name, provider, provider's model id) from the given or the default model."""
+    name = model or context.settings.default_model
+    if not name:
+        raise InvalidInput(
+            _("no model given: pass -m PROVIDER/MODEL or set one with: mai config set default_model PROVIDER/MODEL")
+        )
+    provider, model_id = split_model(name, context.settings)
+    if provider not in ("ollama", *context.settings.providers.custom) and context.secrets.get(provider) is None:
+        raise InvalidInput(_("no API key for {provider}: run  mai keys set {provider}").format(provider=provider))
+    return name, provider, model_id
+
+
+def prepare_turn(
+    context: AppContext,
+    text: str,
+    *,
+    conversation_id: int | None = None,
+    model: str | None = None,
+    system: str | None = None,
+) -> Turn:
+    """Save the prompt (before anything goes out) and the empty answer; build the request."""
+    if not text.strip():
+        raise InvalidInput(_("nothing to ask: give a prompt or pipe text in"))
+    name, provider, model_id = resolve_model(context, model)
+    with context.session() as session:
+        user = context.current_user(session)
+        require_can_call_models(user)
+        if conversation_id is None:
+            conversation = Conversation(user_id=user.id, title=title_from(text), model=name, system_prompt=system)
+            session.add(conversation)
+            session.flush()
+            assert conversation.id is not None
+            conversation_id = conversation.id
+        tree = trees.load(session, conversation_id)
+        system = system if system is not None else tree.conversation.system_prompt
+        tree.conversation.model = name
+        prompt, answer = trees.add_prompt(
+            session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
+        )
+        fitted = trees.fit_history(
+            tree.path(prompt.id), system=system, context_length=catalogue.context_length(session, name)
+        )
+        conversation = tree.conversation
+        request = ChatRequest(
+            model=model_id,
+            messages=[Message("user" if t.role == "user" else "assistant", t.content) for t in fitted.turns],
+            system=system,
+            temperature=conversation.temperature,
+            max_tokens=conversation.max_tokens,
+            user=user.name,
+        )
+    return Turn(conversation_id, prompt, answer, request, name, provider, fitted.dropped)
+
+
+def discard_turn(context: AppContext, turn: Turn) -> None:
+    """Take back a prompt that got no answer at all (stopped before the first token)."""
+    with context.session() as session:
+        tree = trees.load(session, turn.conversation_id)
+        for message in (tree.by_id(turn.answer.id or 0), tree.by_id(turn.prompt.id or 0)):
+            session.delete(message)  # the answer first: deleting the prompt would cascade to it
+            session.flush()
+        if len(tree.messages) == 2:  # nothing else in it: the conversation goes too
+            session.delete(tree.conversation)
+        else:
+            tree.conversation.current_leaf_id = turn.prompt.parent_id
+            session.add(tree.conversation)
+
+
+def recent(session: Session, user_id: int | None, limit: int = 50) -> list[Conversation]:
+    query = select(Conversation).where(col(Conversation.archived).is_(False))
+    if user_id is not None:
+        query = query.where(Conversation.user_id == user_id)
+    return list(
+        session.exec(
+            query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc()).limit(limit)
+        ).all()
+    )
+
+
+def total_cost(session: Session, conversation_id: int) -> Decimal:
+    """What the provider reported for every answer of the conversation, in USD."""
+    # Summed here, not in SQL: SQLite keeps these as exact text, and SUM() would make floats of them.
+    answers = session.exec(
+        select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation_id, col(ChatMessage.cost_usd).is_not(None)
+        )
+    ).all()
+    return sum((m.cost_usd for m in answers if m.cost_usd is not None), Decimal(0))
+
+
+def count_messages(session: Session, conversation_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    ).one()

@@ -1,0 +1,120 @@
+"""The chat screen: recent conversations, the active branch of one conversation, the prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ListItem, ListView, Static
+
+from mai_tui.core.chat.sanitize import inert
+from mai_tui.i18n import _
+from mai_tui.tui.widgets.message import MessageView
+from mai_tui.tui.widgets.prompt import PromptBox
+
+if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
+    from mai_tui.core.chat.tree import Tree
+    from mai_tui.core.store.models import ChatMessage, Conversation
+
+
+class ConversationItem(ListItem):
+    def __init__(self, conversation: Conversation) -> None:
+        super().__init__(Static(inert(conversation.title), markup=False))
+        self.conversation_id = conversation.id
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", _("Stop"), id="chat.stop"),
+        Binding("ctrl+n", "new_chat", _("New chat"), id="chat.new"),
+    ]
+
+    @dataclass
+    class Stop(Message):
+        """The user wants the answer being written to stop."""
+
+    @dataclass
+    class NewChat(Message):
+        pass
+
+    @dataclass
+    class Open(Message):
+        conversation_id: int
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        with Horizontal():
+            yield ListView(id="conversations")
+            with Vertical(id="chat"):
+                with VerticalScroll(id="messages"), Vertical(id="welcome"):
+                    yield Static(self.app.title, id="brand")
+                    yield Static(_("Chat with any provider, ask your documents, see every cent."), id="tagline")
+                    yield Static(_("Opening the database…"), id="status")
+                yield Static("", id="notice")
+                yield PromptBox(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PromptBox).focus()
+
+    # --- what the app tells the screen ------------------------------------------------
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
+
+    def set_notice(self, text: str) -> None:
+        self.query_one("#notice", Static).update(text)
+
+    def list_conversations(self, conversations: list[Conversation], current: int | None) -> None:
+        view = self.query_one("#conversations", ListView)
+        view.clear()
+        view.extend(ConversationItem(c) for c in conversations)
+        for index, conversation in enumerate(conversations):
+            if conversation.id == current:
+                view.index = index
+
+    async def show_tree(self, tree: Tree | None) -> None:
+        """Show the conversation's active branch (or the welcome panel when there is none)."""
+        container = self.query_one("#messages", VerticalScroll)
+        await container.query(MessageView).remove()
+        self.query_one("#welcome").display = tree is None or not tree.messages
+        if tree is not None:
+            views = [MessageView(m, self._branch_label(tree, m)) for m in tree.path()]
+            await container.mount_all(views)
+        container.scroll_end(animate=False)
+
+    @staticmethod
+    def _branch_label(tree: Tree, message: ChatMessage) -> str:
+        branch = tree.branch(message)
+        return f"◀ {branch.index}/{branch.count} ▶" if branch.count > 1 else ""
+
+    async def add_turn(self, prompt: ChatMessage, answer: ChatMessage) -> MessageView:
+        container = self.query_one("#messages", VerticalScroll)
+        self.query_one("#welcome").display = False
+        view = MessageView(answer)
+        await container.mount_all([MessageView(prompt), view])
+        view.start_stream()
+        container.scroll_end(animate=False)
+        return view
+
+    def follow(self) -> None:
+        """Keep the newest text in view, but only while the user is at the bottom."""
+        container = self.query_one("#messages", VerticalScroll)
+        if container.max_scroll_y - container.scroll_y <= 3:
+            container.scroll_end(animate=False)
+
+    # --- what the user does -----------------------------------------------------------
+    def action_stop(self) -> None:
+        self.post_message(self.Stop())
+
+    def action_new_chat(self) -> None:
+        self.post_message(self.NewChat())
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        if isinstance(event.item, ConversationItem) and event.item.conversation_id is not None:
+            self.post_message(self.Open(event.item.conversation_id))
+            self.query_one(PromptBox).focus()

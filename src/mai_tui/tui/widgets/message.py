@@ -1,0 +1,79 @@
+"""One message of the conversation: who, the text (Markdown, streamed), and its numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from mai_tui.core.chat.sanitize import inert
+from mai_tui.i18n import _
+
+if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
+    from mai_tui.core.store.models import ChatMessage
+
+
+def meta_line(message: ChatMessage) -> str:
+    """model · tokens in → out · cost · time, for what the provider reported."""
+    parts = [message.model or ""]
+    if message.prompt_tokens is not None:
+        parts.append(
+            _("{prompt} → {completion} tokens").format(
+                prompt=message.prompt_tokens, completion=message.completion_tokens or 0
+            )
+        )
+    if message.cost_usd is not None:
+        parts.append(f"${message.cost_usd:f}" if message.cost_usd < Decimal("0.01") else f"${message.cost_usd:.4f}")
+    if message.duration_ms is not None:
+        parts.append(f"{message.duration_ms / 1000:.1f} s")
+    if message.status == "cancelled":
+        parts.append(_("stopped"))
+    return " · ".join(p for p in parts if p)
+
+
+class MessageView(Vertical):
+    """A prompt or an answer. Text from models and imports is made inert before display."""
+
+    def __init__(self, message: ChatMessage, branch: str = "") -> None:
+        super().__init__(classes=f"message {message.role}")
+        self.message = message
+        self.branch = branch
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        role = _("You") if self.message.role == "user" else (self.message.model or _("Assistant"))
+        yield Static(f"{role}  {self.branch}".rstrip(), classes="who")
+        yield Markdown(inert(self.message.content), classes="body")
+        yield Static(self._footer(), classes="meta")
+
+    def _footer(self) -> str:
+        if self.message.role != "assistant":
+            return ""
+        line = meta_line(self.message)
+        if self.message.error:
+            line = f"⚠ {inert(self.message.error)}" + (f"\n{line}" if line else "")
+        return line
+
+    @property
+    def body(self) -> Markdown:
+        return self.query_one(".body", Markdown)
+
+    def start_stream(self) -> None:
+        self._stream = Markdown.get_stream(self.body)
+
+    async def write(self, fragment: str) -> None:
+        if self._stream is not None:
+            await self._stream.write(inert(fragment))
+
+    async def finish(self, message: ChatMessage) -> None:
+        """The stream ended: one full render of the final text, and the numbers."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.message = message
+        await self.body.update(inert(message.content))
+        self.query_one(".meta", Static).update(self._footer())

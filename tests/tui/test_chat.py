@@ -1,0 +1,197 @@
+"""The chat screen against a fake OpenRouter: send, stream, stop, errors, untrusted output."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import Markdown, Static
+
+from mai_tui.core.chat import tree as trees
+from mai_tui.core.chat.conversations import close_interrupted
+from mai_tui.core.context import load_context
+from mai_tui.core.store.models import ChatMessage, Conversation
+from mai_tui.core.store.types import utcnow
+from mai_tui.tui.app import MaiApp
+from mai_tui.tui.screens.chat import ChatScreen
+from mai_tui.tui.widgets.message import MessageView
+from mai_tui.tui.widgets.prompt import PromptBox
+from tests.fakes.server import FakeServer, Replay, Stream
+from tests.fakes.wire import openrouter_chunks
+from tests.tui.helpers import wait_until
+
+ROUTE = "/api/v1/chat/completions"
+
+
+@pytest.fixture
+def openrouter(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    with FakeServer() as server:
+        monkeypatch.setenv("OPENROUTER_BASE_URL", f"{server.base_url}/api/v1")
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-v1-tuitest0123456789")
+        monkeypatch.setenv("MAI_DEFAULT_MODEL", "openrouter/openai/gpt-4o-mini")
+        yield server
+
+
+def stored() -> list[ChatMessage]:
+    with load_context().session(write=False) as session:
+        return list(session.exec(select(ChatMessage).order_by(ChatMessage.id)).all())  # type: ignore[arg-type]
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, MaiApp)
+    await wait_until(pilot, lambda: app.context is not None)
+
+
+async def send(pilot: Pilot[Any], text: str) -> None:
+    box = pilot.app.screen.query_one(PromptBox)
+    box.load_text(text)
+    box.focus()
+    await pilot.press("enter")
+
+
+def bodies(app: MaiApp) -> list[str]:
+    return [view.message.content for view in app.screen.query(MessageView)]
+
+
+async def test_a_prompt_streams_its_answer_and_both_are_saved(openrouter: FakeServer) -> None:
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["Hello", " from", " the fake."], cost="0.00002415")))
+    messages: list[Message] = []
+    app = MaiApp()
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await ready(pilot)
+        await send(pilot, "Say hello")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await wait_until(pilot, lambda: "from the fake" in " ".join(bodies(app)))
+        assert any(isinstance(m, PromptBox.Submitted) and m.text == "Say hello" for m in messages)
+        assert app.screen.query_one(PromptBox).text == ""
+        meta = str(app.screen.query(MessageView).last().query_one(".meta", Static).render())
+        assert "$0.00002415" in meta
+        assert "$0.00002415" in app.sub_title
+    prompt, answer = stored()
+    assert (prompt.content, answer.content) == ("Say hello", "Hello from the fake.")
+    assert answer.generation_id == "gen-1764926476-0N0195qHFzGljvYKVijc"
+
+
+async def test_escape_before_any_text_gives_the_prompt_back(openrouter: FakeServer) -> None:
+    never = threading.Event()
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["late"]), first_byte_delay=never))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "A question I regret")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.query_one(PromptBox).text == "A question I regret")
+        assert not app.screen.query(MessageView)
+    assert stored() == []
+    with load_context().session(write=False) as session:
+        assert session.exec(select(Conversation)).all() == []
+
+
+async def test_escape_mid_stream_keeps_the_partial_answer(openrouter: FakeServer) -> None:
+    hold = threading.Event()
+    chunks = openrouter_chunks(["Half", " way"])[:4]
+    openrouter.route("POST", ROUTE, Stream(chunks, hold_open=hold))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "Tell me everything")
+        await wait_until(
+            pilot,
+            lambda: "Half way" in "".join(str(v.query_one(Markdown).source) for v in app.screen.query(MessageView)),
+        )
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["cancelled"])
+        assert app.screen.query_one(PromptBox).text == ""
+    assert [m.content for m in stored()] == ["Tell me everything", "Half way"]
+
+
+async def test_a_provider_error_is_a_readable_line_in_the_conversation(openrouter: FakeServer) -> None:
+    openrouter.route("POST", ROUTE, Replay("openrouter/error_402_insufficient_credits.from_issue.json"))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "hello")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["error"])
+        await wait_until(
+            pilot,
+            lambda: "out of credits" in str(app.screen.query(MessageView).last().query_one(".meta", Static).render()),
+        )
+
+
+async def test_escape_sequences_in_an_answer_are_shown_inert(openrouter: FakeServer) -> None:
+    hostile = ["Innocent ", "\x1b]0;pwned\x07", "\x1b[2J", "text"]
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(hostile)))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "hi")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await pilot.pause()
+        source = str(app.screen.query(MessageView).last().query_one(Markdown).source)
+        assert "\x1b" not in source
+        assert "\x07" not in source
+        assert "␛]0;pwned␇" in source
+    assert stored()[-1].content == "Innocent \x1b]0;pwned\x07\x1b[2Jtext"  # stored as received; shown inert
+
+
+async def test_opening_a_conversation_shows_its_active_branch(openrouter: FakeServer) -> None:
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["First answer"])), Stream(openrouter_chunks(["Redo"])))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "Question")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        context = load_context()
+        with context.session() as session:
+            tree = trees.load(session, stored()[0].conversation_id)
+            answer = trees.regenerate(session, tree, tree.path()[-1].id or 0, model="m", provider="openrouter")
+            answer.content, answer.status = "Second answer", "complete"
+            session.add(answer)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.screen.query(MessageView))
+        await app.on_chat_screen_open(ChatScreen.Open(stored()[0].conversation_id))
+        await wait_until(pilot, lambda: bodies(app) == ["Question", "Second answer"])
+        labels = [str(v.query_one(".who", Static).render()) for v in app.screen.query(MessageView)]
+        assert labels[1].endswith("◀ 2/2 ▶")
+
+
+def test_answers_left_streaming_by_a_killed_process_are_closed() -> None:
+    context = load_context()
+    with context.session() as session:
+        user = context.current_user(session)
+        conversation = Conversation(user_id=user.id, title="t")
+        session.add(conversation)
+        session.flush()
+        old = ChatMessage(
+            conversation_id=conversation.id or 0,
+            role="assistant",
+            content="partial",
+            status="streaming",
+            updated_at=utcnow().replace(year=2025),
+        )
+        live = ChatMessage(conversation_id=conversation.id or 0, role="assistant", content="live", status="streaming")
+        session.add_all([old, live])
+        session.flush()
+        assert close_interrupted(session) == 1
+        assert (old.status, old.content) == ("cancelled", "partial")
+        assert live.status == "streaming"  # another running instance may still be writing it
+
+
+def test_chat_screen_snapshot(snap_compare: Any, openrouter: FakeServer) -> None:
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["# A heading\n\nSome **bold** text.\n\n- one\n- two"])))
+
+    async def converse(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await send(pilot, "Show me markdown")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await wait_until(pilot, lambda: "$" in str(pilot.app.sub_title))
+        await pilot.pause()
+
+    assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=converse)
