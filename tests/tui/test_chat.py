@@ -195,3 +195,58 @@ def test_chat_screen_snapshot(snap_compare: Any, openrouter: FakeServer) -> None
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=converse)
+
+
+def labels(app: MaiApp) -> list[str]:
+    return [str(v.query_one(".who", Static).render()) for v in app.screen.query(MessageView)]
+
+
+async def test_regenerate_branches_edit_continue_and_copy_from_the_keyboard(openrouter: FakeServer) -> None:
+    cut_off = openrouter_chunks(["Cut"])[:3]
+    openrouter.route(
+        "POST",
+        ROUTE,
+        Stream(openrouter_chunks(["First"])),
+        Stream(openrouter_chunks(["Second"])),
+        Stream(openrouter_chunks(["Edited answer"])),
+        Stream(cut_off, drop_after=len(cut_off)),
+        Stream(openrouter_chunks([" and the rest."])),
+    )
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "Question")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+
+        await pilot.press("ctrl+r")  # regenerate: a sibling answer
+        await wait_until(pilot, lambda: bodies(app) == ["Question", "Second"] and stored()[-1].status == "complete")
+        assert labels(app)[1].endswith("◀ 2/2 ▶")
+        await pilot.press("alt+left")
+        await wait_until(pilot, lambda: bodies(app) == ["Question", "First"])
+        await pilot.press("alt+right")
+        await wait_until(pilot, lambda: bodies(app) == ["Question", "Second"])
+
+        await pilot.press("alt+c")  # copy the answer (OSC 52)
+        assert app.clipboard == "Second"
+
+        await pilot.press("ctrl+up")  # edit the prompt into a new branch
+        assert app.screen.query_one(PromptBox).text == "Question"
+        box = app.screen.query_one(PromptBox)
+        box.load_text("Question, rephrased")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: bodies(app) == ["Question, rephrased", "Edited answer"] and stored()[-1].status == "complete"
+        )
+        assert labels(app)[0].endswith("◀ 2/2 ▶")
+
+        await send(pilot, "Go on")  # this answer breaks off
+        await wait_until(pilot, lambda: stored()[-1].status == "error")
+        assert stored()[-1].content == "Cut"
+        await pilot.press("ctrl+t")  # continue it
+        await wait_until(pilot, lambda: stored()[-1].status == "complete")
+        assert stored()[-1].content == "Cut and the rest."
+        continued = openrouter.requests[-1].json()["messages"]
+        assert continued[-2] == {"role": "assistant", "content": "Cut"}
+        assert continued[-1]["role"] == "user"
+    tree_sizes = len(stored())
+    assert tree_sizes == 7  # Q, First, Second, Q', Edited, Go on, Cut… (continued in place)

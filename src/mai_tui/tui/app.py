@@ -20,14 +20,16 @@ from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.themes import register_themes
+from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mai_tui.core.chat.turns import Turn
     from mai_tui.core.context import AppContext
     from mai_tui.core.providers.events import Event
     from mai_tui.core.providers.registry import Providers
-    from mai_tui.tui.widgets.message import MessageView
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class MaiApp(App[None]):
         self.context: AppContext | None = None
         self.providers: Providers | None = None
         self.conversation_id: int | None = None
+        self.editing: int | None = None  # the prompt being edited into a new branch
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -127,18 +130,31 @@ class MaiApp(App[None]):
 
     # --- intents from the chat screen ---------------------------------------------------
     def on_prompt_box_submitted(self, message: PromptBox.Submitted) -> None:
+        from mai_tui.core.chat.turns import prepare_turn
+
         if self.context is None:
             self.notify(_("Still starting up…"), severity="warning")
             self.chat.query_one(PromptBox).load_text(message.text)
             return
-        self.answer(message.text)
+        context, conversation_id, edit_of = self.context, self.conversation_id, self.editing
+        self.editing = None
+        self.run_turn(
+            lambda: prepare_turn(context, message.text, conversation_id=conversation_id, edit_of=edit_of),
+            take_back=message.text,
+            redraw=edit_of is not None,
+        )
 
     def on_chat_screen_stop(self) -> None:
+        if self.editing is not None and not self.workers:
+            self.editing = None
+            self.chat.query_one(PromptBox).clear()
+            self.chat.set_notice("")
         self.workers.cancel_group(self, "answer")
 
     async def on_chat_screen_new_chat(self) -> None:
         self.workers.cancel_group(self, "answer")
         self.conversation_id = None
+        self.editing = None
         await self.chat.show_tree(None)
         self.chat.set_notice("")
 
@@ -153,20 +169,53 @@ class MaiApp(App[None]):
         await self.chat.show_tree(tree)
         self._header_totals()
 
+    async def on_chat_screen_intent(self, message: ChatScreen.Intent) -> None:
+        from mai_tui.core.chat import tree as trees
+        from mai_tui.core.chat import turns
+
+        context, conversation_id = self.context, self.conversation_id
+        if context is None or conversation_id is None:
+            return
+        if message.name == "regenerate":
+            self.run_turn(lambda: turns.prepare_regenerate(context, conversation_id), redraw=True)
+        elif message.name == "continue":
+            self.run_turn(lambda: turns.prepare_continue(context, conversation_id), redraw=True)
+        elif message.name in ("previous_branch", "next_branch"):
+            tree = turns.switch(context, conversation_id, -1 if message.name == "previous_branch" else 1)
+            if tree is not None:
+                await self.chat.show_tree(tree)
+        elif message.name in ("edit", "copy"):
+            with context.session(write=False) as session:
+                path = trees.load(session, conversation_id).path()
+            role = "user" if message.name == "edit" else "assistant"
+            last = next((m for m in reversed(path) if m.role == role), None)
+            if last is None:
+                return
+            if message.name == "copy":
+                self.copy_to_clipboard(last.content)  # OSC 52: works over SSH too
+                self.notify(_("Answer copied."))
+            else:
+                self.editing = last.id
+                self.chat.query_one(PromptBox).load_text(last.content)
+                self.chat.set_notice(_("Editing your last prompt: Enter sends it as a new branch, Esc cancels."))
+
     # --- the work -----------------------------------------------------------------------
     @work(exclusive=True, group="answer", exit_on_error=False)
-    async def answer(self, text: str) -> None:
-        """Save the prompt, stream the answer into the screen and the database; Esc stops it."""
-        from mai_tui.core.chat.turns import prepare_turn
+    async def run_turn(
+        self, prepare: Callable[[], Turn], *, take_back: str | None = None, redraw: bool = False
+    ) -> None:
+        """Prepare a turn (in a thread: it writes to the database), then stream its answer into
+        the screen and the database. Esc cancels this worker."""
+        from mai_tui.core.chat import tree as trees
         from mai_tui.core.errors import MaiError
 
         assert self.context is not None
-        assert self.providers is not None
         try:
-            turn = await asyncio.to_thread(prepare_turn, self.context, text, conversation_id=self.conversation_id)
+            turn = await asyncio.to_thread(prepare)
         except MaiError as error:
             self.notify(str(error), severity="error", timeout=10)
-            self.chat.query_one(PromptBox).load_text(text)
+            if take_back is not None:
+                self.chat.query_one(PromptBox).load_text(take_back)
             return
         self.conversation_id = turn.conversation_id
         self.chat.set_notice(
@@ -178,10 +227,16 @@ class MaiApp(App[None]):
             if turn.dropped
             else ""
         )
-        view = await self.chat.add_turn(turn.prompt, turn.answer)
-        await self._stream(turn, view, text)
+        if redraw:
+            with self.context.session(write=False) as session:
+                await self.chat.show_tree(trees.load(session, turn.conversation_id))
+            view = self.chat.query(MessageView).last()
+            view.start_stream()
+        else:
+            view = await self.chat.add_turn(turn.prompt, turn.answer)
+        await self._stream(turn, view, take_back)
 
-    async def _stream(self, turn: Turn, view: MessageView, text: str) -> None:
+    async def _stream(self, turn: Turn, view: MessageView, take_back: str | None) -> None:
         from mai_tui.core.chat.streaming import stream_into
         from mai_tui.core.chat.turns import discard_turn
         from mai_tui.core.providers.events import TextDelta
@@ -200,13 +255,17 @@ class MaiApp(App[None]):
 
         try:
             await stream_into(
-                self.context, self.providers.get(turn.provider), turn.request, turn.answer.id or 0, on_event=show
+                self.context,
+                self.providers.get(turn.provider),
+                turn.request,
+                turn.answer.id or 0,
+                on_event=show,
+                prefix=turn.prefix,
             )
         except asyncio.CancelledError:
-            if not received:  # nothing arrived: the prompt goes back into the box, as if never sent
+            if not received and take_back is not None:  # nothing arrived: the prompt goes back in the box
                 discard_turn(self.context, turn)
-                self.conversation_id = turn.prompt.parent_id and turn.conversation_id
-                await self._take_back(view, text)
+                await self._take_back(take_back)
                 raise
         with self.context.session(write=False) as session:
             stored = session.get(ChatMessage, turn.answer.id)
@@ -215,10 +274,17 @@ class MaiApp(App[None]):
         self._header_totals()
         await self._refresh_list()
 
-    async def _take_back(self, view: MessageView, text: str) -> None:
-        views = list(self.chat.query("MessageView"))
-        for widget in views[-2:]:
-            await widget.remove()
-        if not self.chat.query("MessageView"):
-            self.chat.query_one("#welcome").display = True
+    async def _take_back(self, text: str) -> None:
+        from mai_tui.core.chat import tree as trees
+        from mai_tui.core.store.models import Conversation
+
+        assert self.context is not None
+        tree = None
+        if self.conversation_id is not None:
+            with self.context.session(write=False) as session:
+                conversation = session.get(Conversation, self.conversation_id)
+                tree = trees.load(session, self.conversation_id) if conversation is not None else None
+        if tree is None:
+            self.conversation_id = None
+        await self.chat.show_tree(tree)
         self.chat.query_one(PromptBox).load_text(text)

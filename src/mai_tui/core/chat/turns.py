@@ -18,6 +18,8 @@ from mai_tui.core.providers.registry import split_model
 from mai_tui.core.store.models import ChatMessage, Conversation
 from mai_tui.i18n import _
 
+CONTINUE_INSTRUCTION = "Continue your previous answer exactly where it stopped. Do not repeat anything."
+
 
 @dataclass
 class Turn:
@@ -28,6 +30,7 @@ class Turn:
     model: str  # provider/model
     provider: str
     dropped: int  # old turns left out to fit the model's context
+    prefix: str = ""  # text already in the answer (continuing a cut-off answer)
 
 
 def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str]:
@@ -43,6 +46,32 @@ def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str
     return name, provider, model_id
 
 
+def _request(
+    session: Session,
+    tree: trees.Tree,
+    path: list[ChatMessage],
+    *,
+    model_id: str,
+    name: str,
+    user: str,
+    extra: list[Message] | None = None,
+) -> tuple[ChatRequest, int]:
+    """The request for the branch `path` (oldest turns dropped to fit), and how many were dropped."""
+    conversation = tree.conversation
+    system = conversation.system_prompt
+    fitted = trees.fit_history(path, system=system, context_length=catalogue.context_length(session, name))
+    messages = [Message("user" if t.role == "user" else "assistant", t.content) for t in fitted.turns]
+    request = ChatRequest(
+        model=model_id,
+        messages=[*messages, *(extra or [])],
+        system=system,
+        temperature=conversation.temperature,
+        max_tokens=conversation.max_tokens,
+        user=user,
+    )
+    return request, fitted.dropped
+
+
 def prepare_turn(
     context: AppContext,
     text: str,
@@ -50,8 +79,12 @@ def prepare_turn(
     conversation_id: int | None = None,
     model: str | None = None,
     system: str | None = None,
+    edit_of: int | None = None,
 ) -> Turn:
-    """Save the prompt (before anything goes out) and the empty answer; build the request."""
+    """Save the prompt (before anything goes out) and the empty answer; build the request.
+
+    With `edit_of`, the prompt is an edited copy of that earlier prompt: a new sibling branch.
+    """
     if not text.strip():
         raise InvalidInput(_("nothing to ask: give a prompt or pipe text in"))
     name, provider, model_id = resolve_model(context, model)
@@ -65,24 +98,68 @@ def prepare_turn(
             assert conversation.id is not None
             conversation_id = conversation.id
         tree = trees.load(session, conversation_id)
-        system = system if system is not None else tree.conversation.system_prompt
         tree.conversation.model = name
-        prompt, answer = trees.add_prompt(
-            session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
-        )
-        fitted = trees.fit_history(
-            tree.path(prompt.id), system=system, context_length=catalogue.context_length(session, name)
-        )
-        conversation = tree.conversation
-        request = ChatRequest(
-            model=model_id,
-            messages=[Message("user" if t.role == "user" else "assistant", t.content) for t in fitted.turns],
-            system=system,
-            temperature=conversation.temperature,
-            max_tokens=conversation.max_tokens,
+        if edit_of is not None:
+            prompt, answer = trees.edit_prompt(session, tree, edit_of, text, model=name, provider=provider)
+        else:
+            prompt, answer = trees.add_prompt(
+                session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
+            )
+        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user.name)
+    return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
+
+
+def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
+    """A fresh answer to the last prompt, beside the current one."""
+    name, provider, model_id = resolve_model(context, model)
+    with context.session() as session:
+        user = context.current_user(session)
+        require_can_call_models(user)
+        tree = trees.load(session, conversation_id)
+        path = tree.path()
+        last_answer = next((m for m in reversed(path) if m.role == "assistant"), None)
+        if last_answer is None or last_answer.parent_id is None:
+            raise InvalidInput(_("there is no answer to regenerate"))
+        prompt = tree.by_id(last_answer.parent_id)
+        answer = trees.regenerate(session, tree, last_answer.id or 0, model=name, provider=provider)
+        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user.name)
+    return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
+
+
+def prepare_continue(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
+    """Ask the model to carry on a cut-off last answer; the continuation is appended to it."""
+    name, provider, model_id = resolve_model(context, model)
+    with context.session() as session:
+        user = context.current_user(session)
+        require_can_call_models(user)
+        tree = trees.load(session, conversation_id)
+        path = tree.path()
+        if not path or path[-1].role != "assistant" or path[-1].parent_id is None:
+            raise InvalidInput(_("there is no answer to continue"))
+        answer = trees.resume(session, tree, path[-1].id or 0)
+        prompt = tree.by_id(answer.parent_id or 0)
+        request, dropped = _request(
+            session,
+            tree,
+            path,
+            model_id=model_id,
+            name=name,
             user=user.name,
+            extra=[Message("user", CONTINUE_INSTRUCTION)],
         )
-    return Turn(conversation_id, prompt, answer, request, name, provider, fitted.dropped)
+        prefix = answer.content
+    return Turn(conversation_id, prompt, answer, request, name, provider, dropped, prefix=prefix)
+
+
+def switch(context: AppContext, conversation_id: int, step: int) -> trees.Tree | None:
+    """Show the previous/next branch of the newest message that has siblings; None if none has."""
+    with context.session() as session:
+        tree = trees.load(session, conversation_id)
+        for message in reversed(tree.path()):
+            if tree.branch(message).count > 1:
+                trees.switch_branch(session, tree, message.id or 0, step)
+                return tree
+    return None
 
 
 def discard_turn(context: AppContext, turn: Turn) -> None:

@@ -32,6 +32,12 @@ class ChatScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", _("Stop"), id="chat.stop"),
         Binding("ctrl+n", "new_chat", _("New chat"), id="chat.new"),
+        Binding("ctrl+r", "intent('regenerate')", _("Regenerate"), id="chat.regenerate"),
+        Binding("ctrl+t", "intent('continue')", _("Continue"), id="chat.continue"),
+        Binding("ctrl+up", "intent('edit')", _("Edit prompt"), id="chat.edit", show=False),
+        Binding("alt+left", "intent('previous_branch')", _("◀ Branch"), id="chat.branch_previous", show=False),
+        Binding("alt+right", "intent('next_branch')", _("Branch ▶"), id="chat.branch_next", show=False),
+        Binding("alt+c", "intent('copy')", _("Copy answer"), id="chat.copy", show=False),
     ]
 
     @dataclass
@@ -41,6 +47,12 @@ class ChatScreen(Screen[None]):
     @dataclass
     class NewChat(Message):
         pass
+
+    @dataclass
+    class Intent(Message):
+        """regenerate, continue, edit, previous_branch, next_branch or copy (the app does the work)."""
+
+        name: str
 
     @dataclass
     class Open(Message):
@@ -113,6 +125,9 @@ class ChatScreen(Screen[None]):
 
     def action_new_chat(self) -> None:
         self.post_message(self.NewChat())
+
+    def action_intent(self, name: str) -> None:
+        self.post_message(self.Intent(name))
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         if isinstance(event.item, ConversationItem) and event.item.conversation_id is not None:
