@@ -103,6 +103,20 @@ class MaiApp(App[None]):
         self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
         self.sub_title = message.context.settings.default_model or _("no model chosen (set default_model)")
         await self._refresh_list()
+        self.run_worker(self._warm_up, thread=True, name="warm-up", exit_on_error=False)
+
+    def _warm_up(self) -> None:
+        """Load the default model's SDK now, while the user types, not when they press Enter."""
+        from mai_tui.core.errors import MaiError
+        from mai_tui.core.providers.registry import split_model
+
+        if self.context is None or self.providers is None or not self.context.settings.default_model:
+            return
+        try:
+            provider, _model = split_model(self.context.settings.default_model, self.context.settings)
+            self.providers.get(provider).client()
+        except MaiError:
+            return  # a bad default model is reported when the user sends
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.chat.set_status(_("Cannot start: {reason}").format(reason=message.reason))
@@ -232,6 +246,7 @@ class MaiApp(App[None]):
                 await self.chat.show_tree(trees.load(session, turn.conversation_id))
             view = self.chat.query(MessageView).last()
             view.start_stream()
+            self.chat.follow()
         else:
             view = await self.chat.add_turn(turn.prompt, turn.answer)
         await self._stream(turn, view, take_back)
@@ -251,7 +266,6 @@ class MaiApp(App[None]):
             if isinstance(event, TextDelta):
                 received = True
                 await view.write(event.text)
-                self.chat.follow()
 
         try:
             await stream_into(

@@ -111,13 +111,13 @@ class ChatScreen(Screen[None]):
         await container.mount_all([MessageView(prompt), view])
         view.start_stream()
         container.scroll_end(animate=False)
+        self.follow()
         return view
 
     def follow(self) -> None:
-        """Keep the newest text in view, but only while the user is at the bottom."""
-        container = self.query_one("#messages", VerticalScroll)
-        if container.max_scroll_y - container.scroll_y <= 3:
-            container.scroll_end(animate=False)
+        """Keep the newest text in view while the user stays at the bottom (Textual's anchor lets
+        go as soon as they scroll up, and holds again when they come back down)."""
+        self.query_one("#messages", VerticalScroll).anchor()
 
     # --- what the user does -----------------------------------------------------------
     def action_stop(self) -> None:

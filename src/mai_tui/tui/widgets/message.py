@@ -76,4 +76,7 @@ class MessageView(Vertical):
             self._stream = None
         self.message = message
         await self.body.update(inert(message.content))
+        self.refresh_meta()
+
+    def refresh_meta(self) -> None:
         self.query_one(".meta", Static).update(self._footer())
