@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -15,6 +16,8 @@ from mai_tui.i18n import _
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
     from mai_tui.core.store.models import ChatMessage
+
+FLUSH_SECONDS = 1 / 15  # how often streamed text reaches the screen
 
 
 def meta_line(message: ChatMessage) -> str:
@@ -43,6 +46,8 @@ class MessageView(Vertical):
         self.message = message
         self.branch = branch
         self._stream: MarkdownStream | None = None
+        self._pending: list[str] = []
+        self._flusher: Timer | None = None
 
     def compose(self) -> ComposeResult:
         role = _("You") if self.message.role == "user" else (self.message.model or _("Assistant"))
@@ -64,13 +69,25 @@ class MessageView(Vertical):
 
     def start_stream(self) -> None:
         self._stream = Markdown.get_stream(self.body)
+        self._flusher = self.set_interval(FLUSH_SECONDS, self._flush)
 
     async def write(self, fragment: str) -> None:
-        if self._stream is not None:
-            await self._stream.write(inert(fragment))
+        """Queue a delta; it reaches the screen with the next flush (each render of a growing
+        document re-lays out the screen, so a few renders a second beat one per token)."""
+        self._pending.append(inert(fragment))
+
+    async def _flush(self) -> None:
+        if self._stream is not None and self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            await self._stream.write(text)
 
     async def finish(self, message: ChatMessage) -> None:
         """The stream ended: one full render of the final text, and the numbers."""
+        if self._flusher is not None:
+            self._flusher.stop()
+            self._flusher = None
+        self._pending.clear()
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
