@@ -29,15 +29,18 @@ class Terminal:
         self.socket = f"mai-e2e-{os.getpid()}-{time.monotonic_ns()}"
         self.base = ["tmux", "-L", self.socket, "-f", "/dev/null"]
         exports = [f"{k}={v}" for k, v in env.items()]
-        subprocess.run([*self.base, "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
-                        "env", *exports, str(MAI)], check=True)
+        subprocess.run(
+            [*self.base, "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "env", *exports, str(MAI)],
+            check=True,
+        )
 
     def screen(self) -> str:
         return subprocess.run([*self.base, "capture-pane", "-p", "-t", "e2e"], capture_output=True, text=True).stdout
 
     def title(self) -> str:
-        result = subprocess.run([*self.base, "display-message", "-p", "-t", "e2e", "#{pane_title}"],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [*self.base, "display-message", "-p", "-t", "e2e", "#{pane_title}"], capture_output=True, text=True
+        )
         return result.stdout.strip()
 
     def keys(self, *keys: str) -> None:
@@ -62,10 +65,25 @@ class Terminal:
 @pytest.fixture
 def terminal_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeServer, dict[str, str]]]:
     with FakeServer() as server:
-        env = {name: os.environ[name] for name in ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
-                                                    "XDG_STATE_HOME", "MAI_USER", "PYTHON_KEYRING_BACKEND")}
-        env |= {"LANG": "C.UTF-8", "TERM": "tmux-256color", "OPENROUTER_BASE_URL": f"{server.base_url}/api/v1",
-                "OPENROUTER_API_KEY": "sk-or-v1-e2etest0123456789", "MAI_DEFAULT_MODEL": "openrouter/x/y"}
+        env = {
+            name: os.environ[name]
+            for name in (
+                "PATH",
+                "HOME",
+                "XDG_CONFIG_HOME",
+                "XDG_DATA_HOME",
+                "XDG_STATE_HOME",
+                "MAI_USER",
+                "PYTHON_KEYRING_BACKEND",
+            )
+        }
+        env |= {
+            "LANG": "C.UTF-8",
+            "TERM": "tmux-256color",
+            "OPENROUTER_BASE_URL": f"{server.base_url}/api/v1",
+            "OPENROUTER_API_KEY": "sk-or-v1-e2etest0123456789",
+            "MAI_DEFAULT_MODEL": "openrouter/x/y",
+        }
         yield server, env
 
 
@@ -79,8 +97,12 @@ def test_type_stream_stop_and_everything_is_stored(terminal_env: tuple[FakeServe
     server, env = terminal_env
     hold = threading.Event()
     chunks = openrouter_chunks(["Streaming ", "into ", "the pane", " and more"])[:5]  # stops mid-answer
-    server.route("POST", "/api/v1/chat/completions", Stream(openrouter_chunks(["A complete answer."])),
-                 Stream(chunks, hold_open=hold))
+    server.route(
+        "POST",
+        "/api/v1/chat/completions",
+        Stream(openrouter_chunks(["A complete answer."])),
+        Stream(chunks, hold_open=hold),
+    )
     terminal = Terminal(env)
     try:
         terminal.wait_for(lambda s: "Signed in as" in s, "the signed-in status")

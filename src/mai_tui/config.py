@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     openrouter_usage_sync_interval: int = Field(600, ge=10)
     openrouter_usage_sync_days_back: int = Field(1, ge=0, le=90)
     provider_timeout: float = Field(60.0, gt=0, le=3600)
+    send_on_enter: bool = True  # False: Enter inserts a newline and Ctrl+J sends
+    keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> keys, e.g. "chat.stop" = "ctrl+x"
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
 
     @classmethod

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
 
+PATIENCE_SECONDS = 30.0  # a deadline for a slow, loaded machine; passing tests never wait this long
 
-async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], *, attempts: int = 500) -> None:
-    """Let the app run until `predicate()` holds (each attempt yields to the app once)."""
-    for _ in range(attempts):
-        if predicate():
-            return
+
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool]) -> None:
+    """Let the app run until `predicate()` holds."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the app never reached the expected state")
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-    raise AssertionError("the app never reached the expected state")

@@ -254,3 +254,80 @@ async def test_regenerate_branches_edit_continue_and_copy_from_the_keyboard(open
         assert continued[-1]["role"] == "user"
     tree_sizes = len(stored())
     assert tree_sizes == 7  # Q, First, Second, Q', Edited, Go on, Cut… (continued in place)
+
+
+async def test_model_picker_filters_and_sets_the_conversation_model(openrouter: FakeServer) -> None:
+    openrouter.route("GET", "/api/v1/models", Replay("openrouter/models_2025-04.json"))
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["ok"])))
+    from mai_tui.core.providers import catalogue
+    from mai_tui.core.providers.registry import Providers
+
+    context = load_context()
+    for listing in await catalogue.fetch(Providers(context.settings, context.secrets), ["openrouter"]):
+        with context.session() as session:
+            catalogue.store(session, listing)
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ModelPicker")
+        await pilot.press(*"claude35sonnet")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.model is not None)
+        assert app.model is not None
+        assert app.model.startswith("openrouter/anthropic/claude-3.5-sonnet")
+        assert app.model in app.sub_title
+        await send(pilot, "hello")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+    assert openrouter.requests[-1].json()["model"] == app.model.removeprefix("openrouter/")
+
+
+async def test_a_long_conversation_mounts_only_its_newest_messages(openrouter: FakeServer) -> None:
+    context = load_context()
+    with context.session() as session:
+        user = context.current_user(session)
+        conversation = Conversation(user_id=user.id, title="long")
+        session.add(conversation)
+        session.flush()
+        parent = None
+        for index in range(1000):
+            message = ChatMessage(
+                conversation_id=conversation.id or 0,
+                parent_id=parent,
+                role="user" if index % 2 == 0 else "assistant",
+                content=f"message {index}",
+            )
+            session.add(message)
+            session.flush()
+            parent = message.id
+        conversation.current_leaf_id = parent
+        conversation_id = conversation.id or 0
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await app.on_chat_screen_open(ChatScreen.Open(conversation_id))
+        await wait_until(pilot, lambda: len(app.screen.query(MessageView)) == ChatScreen.WINDOW)
+        assert bodies(app)[-1] == "message 999"
+        assert "950 earlier messages" in str(app.screen.query_one("#earlier", Static).render())
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: len(app.screen.query(MessageView)) == 2 * ChatScreen.WINDOW)
+        assert bodies(app)[0] == "message 900"
+
+
+async def test_enter_can_be_a_newline_when_configured(openrouter: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mai_tui.locations import Paths
+
+    config = Paths.from_environment().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('send_on_enter = false\n[keymap]\n"chat.stop" = "ctrl+x"\n')
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["two lines received"])))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        box = app.screen.query_one(PromptBox)
+        box.focus()
+        await pilot.press(*"line one", "enter", *"line two")
+        assert box.text == "line one\nline two"
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+    assert stored()[0].content == "line one\nline two"

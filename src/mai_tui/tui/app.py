@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.screen import Screen
 
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
 from mai_tui.tui.screens.chat import ChatScreen
+from mai_tui.tui.screens.model_picker import ModelPicker
 from mai_tui.tui.themes import register_themes
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
@@ -59,6 +62,7 @@ class MaiApp(App[None]):
         self.providers: Providers | None = None
         self.conversation_id: int | None = None
         self.editing: int | None = None  # the prompt being edited into a new branch
+        self.model: str | None = None  # this conversation's model; None = the default model
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -98,10 +102,14 @@ class MaiApp(App[None]):
     async def on_signed_in(self, message: SignedIn) -> None:
         from mai_tui.core.providers.registry import Providers
 
+        settings = message.context.settings
         self.context = message.context
-        self.providers = Providers(message.context.settings, message.context.secrets)
+        self.providers = Providers(settings, message.context.secrets)
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        self.chat.query_one(PromptBox).send_on_enter = settings.send_on_enter
         self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
-        self.sub_title = message.context.settings.default_model or _("no model chosen (set default_model)")
+        self._header_totals()
         await self._refresh_list()
         self.run_worker(self._warm_up, thread=True, name="warm-up", exit_on_error=False)
 
@@ -133,13 +141,16 @@ class MaiApp(App[None]):
         self.chat.list_conversations(conversations, self.conversation_id)
 
     def _header_totals(self) -> None:
+        """Header: the model in use and what this conversation has cost so far."""
         from mai_tui.core.chat.turns import total_cost
 
-        if self.context is None or self.conversation_id is None:
+        if self.context is None:
             return
-        with self.context.session(write=False) as session:
-            cost = total_cost(session, self.conversation_id)
-        model = self.context.settings.default_model or ""
+        model = self.model or self.context.settings.default_model or _("no model chosen (set default_model)")
+        cost: Any = 0
+        if self.conversation_id is not None:
+            with self.context.session(write=False) as session:
+                cost = total_cost(session, self.conversation_id)
         self.sub_title = f"{model} · ${cost:f}" if cost else model
 
     # --- intents from the chat screen ---------------------------------------------------
@@ -150,10 +161,10 @@ class MaiApp(App[None]):
             self.notify(_("Still starting up…"), severity="warning")
             self.chat.query_one(PromptBox).load_text(message.text)
             return
-        context, conversation_id, edit_of = self.context, self.conversation_id, self.editing
+        context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
         self.editing = None
         self.run_turn(
-            lambda: prepare_turn(context, message.text, conversation_id=conversation_id, edit_of=edit_of),
+            lambda: prepare_turn(context, message.text, conversation_id=conversation_id, edit_of=edit_of, model=model),
             take_back=message.text,
             redraw=edit_of is not None,
         )
@@ -169,8 +180,10 @@ class MaiApp(App[None]):
         self.workers.cancel_group(self, "answer")
         self.conversation_id = None
         self.editing = None
+        self.model = None
         await self.chat.show_tree(None)
         self.chat.set_notice("")
+        self._header_totals()
 
     async def on_chat_screen_open(self, message: ChatScreen.Open) -> None:
         from mai_tui.core.chat import tree as trees
@@ -180,6 +193,7 @@ class MaiApp(App[None]):
         self.conversation_id = message.conversation_id
         with self.context.session(write=False) as session:
             tree = trees.load(session, message.conversation_id)
+        self.model = tree.conversation.model
         await self.chat.show_tree(tree)
         self._header_totals()
 
@@ -188,12 +202,16 @@ class MaiApp(App[None]):
         from mai_tui.core.chat import turns
 
         context, conversation_id = self.context, self.conversation_id
+        if context is not None and message.name == "model":
+            self._pick_model()
+            return
         if context is None or conversation_id is None:
             return
+        model = self.model
         if message.name == "regenerate":
-            self.run_turn(lambda: turns.prepare_regenerate(context, conversation_id), redraw=True)
+            self.run_turn(lambda: turns.prepare_regenerate(context, conversation_id, model=model), redraw=True)
         elif message.name == "continue":
-            self.run_turn(lambda: turns.prepare_continue(context, conversation_id), redraw=True)
+            self.run_turn(lambda: turns.prepare_continue(context, conversation_id, model=model), redraw=True)
         elif message.name in ("previous_branch", "next_branch"):
             tree = turns.switch(context, conversation_id, -1 if message.name == "previous_branch" else 1)
             if tree is not None:
@@ -212,6 +230,80 @@ class MaiApp(App[None]):
                 self.editing = last.id
                 self.chat.query_one(PromptBox).load_text(last.content)
                 self.chat.set_notice(_("Editing your last prompt: Enter sends it as a new branch, Esc cancels."))
+
+    def _pick_model(self) -> None:
+        from mai_tui.core.providers import catalogue
+
+        assert self.context is not None
+        with self.context.session(write=False) as session:
+            models = [entry.id for entry in catalogue.cached(session)]
+        current = self.model or self.context.settings.default_model
+        if current and current not in models:
+            models.insert(0, current)
+
+        def chosen(model: str | None) -> None:
+            if model:
+                self.model = model
+                self._remember_model(model)
+                self._header_totals()
+
+        self.push_screen(ModelPicker(models, current), chosen)
+
+    def _remember_model(self, model: str) -> None:
+        from mai_tui.core.store.models import Conversation
+
+        if self.context is None or self.conversation_id is None:
+            return
+        with self.context.session() as session:
+            conversation = session.get(Conversation, self.conversation_id)
+            if conversation is not None:
+                conversation.model = model
+                session.add(conversation)
+
+    async def on_prompt_box_editor_requested(self, message: PromptBox.EditorRequested) -> None:
+        """Hand the terminal to $EDITOR; the edited text comes back into the prompt box."""
+        from mai_tui.core.editor import edit_text
+        from mai_tui.core.errors import MaiError
+
+        box = self.chat.query_one(PromptBox)
+        try:
+            with self.suspend():
+                text = edit_text(message.text)
+        except MaiError as error:
+            self.notify(str(error), severity="error")
+            return
+        except SuspendNotSupported:
+            self.notify(_("This terminal cannot hand over to an editor."), severity="warning")
+            return
+        box.load_text(text)
+        box.focus()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every chat action is in the command palette (Ctrl+P) too."""
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, ChatScreen):
+            return
+        for title, help_text, action in (
+            (_("New chat"), _("Start a new conversation"), screen.action_new_chat),
+            (_("Stop"), _("Stop the answer being written"), screen.action_stop),
+            (
+                _("Regenerate"),
+                _("A new answer to the last prompt, kept beside the old one"),
+                lambda: screen.action_intent("regenerate"),
+            ),
+            (_("Continue"), _("Carry on a cut-off answer"), lambda: screen.action_intent("continue")),
+            (
+                _("Edit prompt"),
+                _("Edit the last prompt and send it as a new branch"),
+                lambda: screen.action_intent("edit"),
+            ),
+            (_("◀ Branch"), _("Show the previous branch"), lambda: screen.action_intent("previous_branch")),
+            (_("Branch ▶"), _("Show the next branch"), lambda: screen.action_intent("next_branch")),
+            (_("Copy answer"), _("Copy the last answer to the clipboard"), lambda: screen.action_intent("copy")),
+            (_("Model"), _("Choose the model for this conversation"), lambda: screen.action_intent("model")),
+            (_("Earlier messages"), _("Show earlier messages of a long conversation"), screen.action_earlier),
+        ):
+            yield SystemCommand(title, help_text, action)
 
     # --- the work -----------------------------------------------------------------------
     @work(exclusive=True, group="answer", exit_on_error=False)

@@ -38,7 +38,10 @@ class ChatScreen(Screen[None]):
         Binding("alt+left", "intent('previous_branch')", _("◀ Branch"), id="chat.branch_previous", show=False),
         Binding("alt+right", "intent('next_branch')", _("Branch ▶"), id="chat.branch_next", show=False),
         Binding("alt+c", "intent('copy')", _("Copy answer"), id="chat.copy", show=False),
+        Binding("ctrl+l", "intent('model')", _("Model"), id="chat.model"),
+        Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
     ]
+    WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
 
     @dataclass
     class Stop(Message):
@@ -57,6 +60,12 @@ class ChatScreen(Screen[None]):
     @dataclass
     class Open(Message):
         conversation_id: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tree: Tree | None = None
+        self._path: list[ChatMessage] = []
+        self._shown_from = 0
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -90,14 +99,41 @@ class ChatScreen(Screen[None]):
                 view.index = index
 
     async def show_tree(self, tree: Tree | None) -> None:
-        """Show the conversation's active branch (or the welcome panel when there is none)."""
+        """Show the conversation's active branch (or the welcome panel when there is none).
+
+        Only the newest WINDOW messages are mounted; Ctrl+Home brings earlier ones in.
+        """
         container = self.query_one("#messages", VerticalScroll)
         await container.query(MessageView).remove()
+        await container.query("#earlier").remove()
         self.query_one("#welcome").display = tree is None or not tree.messages
-        if tree is not None:
-            views = [MessageView(m, self._branch_label(tree, m)) for m in tree.path()]
-            await container.mount_all(views)
+        self._tree = tree
+        self._path = tree.path() if tree is not None else []
+        self._shown_from = max(0, len(self._path) - self.WINDOW)
+        await container.mount_all(self._views(self._shown_from, len(self._path)))
+        await self._earlier_hint()
         container.scroll_end(animate=False)
+
+    def _views(self, start: int, end: int) -> list[MessageView]:
+        assert self._tree is not None or start == end
+        return [MessageView(m, self._branch_label(self._tree, m)) for m in self._path[start:end]]  # type: ignore[arg-type]
+
+    async def _earlier_hint(self) -> None:
+        container = self.query_one("#messages", VerticalScroll)
+        await container.query("#earlier").remove()
+        if self._shown_from:
+            hint = Static(_("▲ {n} earlier messages — Ctrl+Home shows more").format(n=self._shown_from), id="earlier")
+            await container.mount(hint, before=container.query(MessageView).first())
+
+    async def action_earlier(self) -> None:
+        if not self._shown_from:
+            return
+        container = self.query_one("#messages", VerticalScroll)
+        start = max(0, self._shown_from - self.WINDOW)
+        await container.mount_all(self._views(start, self._shown_from), before=container.query(MessageView).first())
+        self._shown_from = start
+        await self._earlier_hint()
+        container.scroll_home(animate=False)
 
     @staticmethod
     def _branch_label(tree: Tree, message: ChatMessage) -> str:
