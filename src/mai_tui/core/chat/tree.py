@@ -5,7 +5,7 @@ editing a prompt adds a sibling prompt, and the user steps between siblings (◀
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -29,15 +29,28 @@ class Tree:
 
     conversation: Conversation
     messages: list[ChatMessage]
+    _ids: dict[int, ChatMessage] = field(default_factory=dict, repr=False)
+    _children: dict[int | None, list[ChatMessage]] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=0, repr=False)
+
+    def _index(self) -> None:
+        """Index new messages (lookups stay O(1) on a 1,000-message conversation)."""
+        for message in self.messages[self._indexed :]:
+            if message.id is not None:
+                self._ids[message.id] = message
+            self._children.setdefault(message.parent_id, []).append(message)
+        self._indexed = len(self.messages)
 
     def by_id(self, message_id: int) -> ChatMessage:
-        for message in self.messages:
-            if message.id == message_id:
-                return message
-        raise NotFound(_("no message {id}").format(id=message_id))
+        self._index()
+        message = self._ids.get(message_id)
+        if message is None:
+            raise NotFound(_("no message {id}").format(id=message_id))
+        return message
 
     def children(self, parent_id: int | None) -> list[ChatMessage]:
-        return [m for m in self.messages if m.parent_id == parent_id]
+        self._index()
+        return list(self._children.get(parent_id, []))
 
     def siblings(self, message: ChatMessage) -> list[ChatMessage]:
         return self.children(message.parent_id)

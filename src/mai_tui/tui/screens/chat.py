@@ -39,6 +39,7 @@ class ChatScreen(Screen[None]):
         Binding("alt+right", "intent('next_branch')", _("Branch ▶"), id="chat.branch_next", show=False),
         Binding("alt+c", "intent('copy')", _("Copy answer"), id="chat.copy", show=False),
         Binding("ctrl+l", "intent('model')", _("Model"), id="chat.model"),
+        Binding("ctrl+b", "conversations", _("Chats"), id="chat.conversations"),
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
@@ -94,9 +95,8 @@ class ChatScreen(Screen[None]):
         view = self.query_one("#conversations", ListView)
         view.clear()
         view.extend(ConversationItem(c) for c in conversations)
-        for index, conversation in enumerate(conversations):
-            if conversation.id == current:
-                view.index = index
+        ids = [c.id for c in conversations]
+        view.index = ids.index(current) if current in ids else (0 if ids else None)
 
     async def show_tree(self, tree: Tree | None) -> None:
         """Show the conversation's active branch (or the welcome panel when there is none).
@@ -161,6 +161,9 @@ class ChatScreen(Screen[None]):
 
     def action_new_chat(self) -> None:
         self.post_message(self.NewChat())
+
+    def action_conversations(self) -> None:
+        self.query_one("#conversations", ListView).focus()
 
     def action_intent(self, name: str) -> None:
         self.post_message(self.Intent(name))

@@ -83,16 +83,20 @@ class MessageView(Vertical):
             await self._stream.write(text)
 
     async def finish(self, message: ChatMessage) -> None:
-        """The stream ended: one full render of the final text, and the numbers."""
+        """The stream ended: the last text and the numbers. The document is rendered in full once
+        more only if what was streamed differs from what was stored (a big answer re-renders in
+        about half a second, so it is not done for nothing)."""
         if self._flusher is not None:
             self._flusher.stop()
             self._flusher = None
-        self._pending.clear()
+        await self._flush()
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
         self.message = message
-        await self.body.update(inert(message.content))
+        final = inert(message.content)
+        if self.body.source != final:
+            await self.body.update(final)
         self.refresh_meta()
 
     def refresh_meta(self) -> None:
