@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.server import FakeServer, Stream  # noqa: E402
-from tests.fakes.wire import openrouter_chunks  # noqa: E402
+from tests.fakes.server import FakeServer, Stream
+from tests.fakes.wire import openrouter_chunks
 
 MAI = str(Path(sys.executable).parent / "mai")
 
