@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Markdown, Static
+from textual.widgets import Button, Input, Markdown, Static, TextArea
 
 from mai_tui.core.chat import tree as trees
 from mai_tui.core.chat.conversations import close_interrupted
@@ -21,7 +21,7 @@ from mai_tui.tui.app import MaiApp
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
-from tests.fakes.server import FakeServer, Replay, Stream
+from tests.fakes.server import FakeServer, Replay, Status, Stream
 from tests.fakes.wire import openrouter_chunks
 from tests.tui.helpers import wait_until
 
@@ -331,3 +331,107 @@ async def test_enter_can_be_a_newline_when_configured(openrouter: FakeServer, mo
         await pilot.press("ctrl+j")
         await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
     assert stored()[0].content == "line one\nline two"
+
+
+async def test_conversation_settings_reach_the_request(openrouter: FakeServer) -> None:
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["First"])), Stream(openrouter_chunks(["Second"])))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("f2")  # before the first message: applies to the new conversation
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ParametersScreen")
+        app.screen.query_one("#system", TextArea).load_text("Answer like a pirate.")
+        app.screen.query_one("#temperature", Input).value = "3"
+        app.screen.query_one("#save", Button).press()
+        await pilot.pause()
+        assert "temperature must be a number from 0 to 2" in str(app.screen.query_one("#problem", Static).render())
+        app.screen.query_one("#temperature", Input).value = "0.2"
+        app.screen.query_one("#max_tokens", Input).value = "300"
+        app.screen.query_one("#save", Button).press()
+        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await send(pilot, "Hello")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        body = openrouter.requests[-1].json()
+        assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+        assert (body["temperature"], body["max_tokens"]) == (0.2, 300)
+
+        await pilot.press("f2")  # now it edits the open conversation
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ParametersScreen")
+        assert app.screen.query_one("#system", TextArea).text == "Answer like a pirate."
+        app.screen.query_one("#system", TextArea).load_text("")
+        app.screen.query_one("#save", Button).press()
+        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await send(pilot, "Again")
+        await wait_until(pilot, lambda: len(stored()) == 4 and stored()[-1].status == "complete")
+        assert openrouter.requests[-1].json()["messages"][0]["role"] == "user"
+
+
+async def test_copy_the_last_code_block_and_a_retry_hint_on_errors(openrouter: FakeServer) -> None:
+    answer = "Here:\n\n```python\nprint('hi')\n```\n\nand\n\n```sh\necho done\n```\n"
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks([answer])), Status(503, {"error": {"message": "busy"}}))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "code please")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await pilot.press("alt+k")
+        assert app.clipboard == "echo done"
+        app.providers.get("openrouter").retry.attempts = 1  # type: ignore[union-attr]
+        await send(pilot, "again")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["error"])
+        await wait_until(
+            pilot,
+            lambda: (
+                "Ctrl+R to try again" in str(app.screen.query(MessageView).last().query_one(".meta", Static).render())
+            ),
+        )
+
+
+async def test_every_chat_action_is_in_the_command_palette(openrouter: FakeServer) -> None:
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for expected in (
+            "New chat",
+            "Stop",
+            "Regenerate",
+            "Continue",
+            "Edit prompt",
+            "Copy answer",
+            "Copy code",
+            "Model",
+            "Settings",
+            "Chats",
+            "Earlier messages",
+            "Theme",
+        ):
+            assert expected in titles
+
+
+def test_error_and_branches_snapshot(snap_compare: Any, openrouter: FakeServer) -> None:
+    openrouter.route(
+        "POST",
+        ROUTE,
+        Stream(openrouter_chunks(["One answer."])),
+        Stream(openrouter_chunks(["Another answer."])),
+        Replay("openrouter/error_402_insufficient_credits.from_issue.json"),
+    )
+
+    async def converse(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await send(pilot, "Question")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(stored()) == 3 and stored()[-1].status == "complete")
+        await send(pilot, "And now?")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["error"])
+        for view in pilot.app.screen.query(MessageView):
+            if view.message.duration_ms is not None:
+                view.message.duration_ms = 1500
+                view.refresh_meta()
+        await pilot.pause()
+
+    assert snap_compare(MaiApp(), terminal_size=(100, 34), run_before=converse)

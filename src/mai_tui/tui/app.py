@@ -18,10 +18,13 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
+from mai_tui.core.chat.parameters import Parameters
+from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.screens.model_picker import ModelPicker
+from mai_tui.tui.screens.parameters import ParametersScreen
 from mai_tui.tui.themes import register_themes
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
@@ -63,6 +66,7 @@ class MaiApp(App[None]):
         self.conversation_id: int | None = None
         self.editing: int | None = None  # the prompt being edited into a new branch
         self.model: str | None = None  # this conversation's model; None = the default model
+        self.pending = Parameters()  # system prompt and parameters for the next new conversation
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -162,9 +166,19 @@ class MaiApp(App[None]):
             self.chat.query_one(PromptBox).load_text(message.text)
             return
         context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
+        pending = self.pending
         self.editing = None
         self.run_turn(
-            lambda: prepare_turn(context, message.text, conversation_id=conversation_id, edit_of=edit_of, model=model),
+            lambda: prepare_turn(
+                context,
+                message.text,
+                conversation_id=conversation_id,
+                edit_of=edit_of,
+                model=model,
+                system=pending.system_prompt,
+                temperature=pending.temperature,
+                max_tokens=pending.max_tokens,
+            ),
             take_back=message.text,
             redraw=edit_of is not None,
         )
@@ -181,6 +195,7 @@ class MaiApp(App[None]):
         self.conversation_id = None
         self.editing = None
         self.model = None
+        self.pending = Parameters()
         await self.chat.show_tree(None)
         self.chat.set_notice("")
         self._header_totals()
@@ -205,6 +220,9 @@ class MaiApp(App[None]):
         if context is not None and message.name == "model":
             self._pick_model()
             return
+        if context is not None and message.name == "parameters":
+            self._edit_parameters()
+            return
         if context is None or conversation_id is None:
             return
         model = self.model
@@ -216,7 +234,7 @@ class MaiApp(App[None]):
             tree = turns.switch(context, conversation_id, -1 if message.name == "previous_branch" else 1)
             if tree is not None:
                 await self.chat.show_tree(tree)
-        elif message.name in ("edit", "copy"):
+        elif message.name in ("edit", "copy", "copy_code"):
             with context.session(write=False) as session:
                 path = trees.load(session, conversation_id).path()
             role = "user" if message.name == "edit" else "assistant"
@@ -226,6 +244,13 @@ class MaiApp(App[None]):
             if message.name == "copy":
                 self.copy_to_clipboard(last.content)  # OSC 52: works over SSH too
                 self.notify(_("Answer copied."))
+            elif message.name == "copy_code":
+                blocks = code_blocks(last.content)
+                if blocks:
+                    self.copy_to_clipboard(blocks[-1])
+                    self.notify(_("Code block copied."))
+                else:
+                    self.notify(_("The last answer has no code block."), severity="warning")
             else:
                 self.editing = last.id
                 self.chat.query_one(PromptBox).load_text(last.content)
@@ -248,6 +273,24 @@ class MaiApp(App[None]):
                 self._header_totals()
 
         self.push_screen(ModelPicker(models, current), chosen)
+
+    def _edit_parameters(self) -> None:
+        from mai_tui.core.chat import turns
+
+        context, conversation_id = self.context, self.conversation_id
+        assert context is not None
+        current = turns.get_parameters(context, conversation_id) if conversation_id is not None else self.pending
+
+        def saved(parameters: Parameters | None) -> None:
+            if parameters is None:
+                return
+            if conversation_id is None:
+                self.pending = parameters
+            else:
+                turns.set_parameters(context, conversation_id, parameters)
+            self.notify(_("Saved: used from the next message on."))
+
+        self.push_screen(ParametersScreen(current), saved)
 
     def _remember_model(self, model: str) -> None:
         from mai_tui.core.store.models import Conversation
@@ -281,29 +324,9 @@ class MaiApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every chat action is in the command palette (Ctrl+P) too."""
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, ChatScreen):
-            return
-        for title, help_text, action in (
-            (_("New chat"), _("Start a new conversation"), screen.action_new_chat),
-            (_("Stop"), _("Stop the answer being written"), screen.action_stop),
-            (
-                _("Regenerate"),
-                _("A new answer to the last prompt, kept beside the old one"),
-                lambda: screen.action_intent("regenerate"),
-            ),
-            (_("Continue"), _("Carry on a cut-off answer"), lambda: screen.action_intent("continue")),
-            (
-                _("Edit prompt"),
-                _("Edit the last prompt and send it as a new branch"),
-                lambda: screen.action_intent("edit"),
-            ),
-            (_("◀ Branch"), _("Show the previous branch"), lambda: screen.action_intent("previous_branch")),
-            (_("Branch ▶"), _("Show the next branch"), lambda: screen.action_intent("next_branch")),
-            (_("Copy answer"), _("Copy the last answer to the clipboard"), lambda: screen.action_intent("copy")),
-            (_("Model"), _("Choose the model for this conversation"), lambda: screen.action_intent("model")),
-            (_("Earlier messages"), _("Show earlier messages of a long conversation"), screen.action_earlier),
-        ):
-            yield SystemCommand(title, help_text, action)
+        if isinstance(screen, ChatScreen):
+            for title, help_text, action in screen.commands():
+                yield SystemCommand(title, help_text, action)
 
     # --- the work -----------------------------------------------------------------------
     @work(exclusive=True, group="answer", exit_on_error=False)

@@ -7,6 +7,8 @@ newline and tab is replaced by its visible Unicode "control picture" (ESC → �
 
 from __future__ import annotations
 
+import re
+
 _PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 _PICTURES[0x7F] = "\u2421"  # ␡
 _TABLE = {code: picture for code, picture in _PICTURES.items() if code not in (0x09, 0x0A)}
@@ -17,3 +19,11 @@ _TABLE[0x0D] = ""  # a bare carriage return would overwrite the line: drop it
 def inert(text: str) -> str:
     """`text` with every terminal control character made visible and harmless."""
     return text.translate(_TABLE)
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1\s*$", re.MULTILINE | re.DOTALL)
+
+
+def code_blocks(markdown: str) -> list[str]:
+    """The contents of the fenced code blocks in a Markdown text, in order."""
+    return [match.group(2).rstrip("\n") for match in _FENCE.finditer(markdown)]

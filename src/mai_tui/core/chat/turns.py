@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from mai_tui.core.chat import tree as trees
 from mai_tui.core.chat.conversations import require_can_call_models, title_from
+from mai_tui.core.chat.parameters import Parameters
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import InvalidInput
 from mai_tui.core.providers import catalogue
@@ -79,6 +80,8 @@ def prepare_turn(
     conversation_id: int | None = None,
     model: str | None = None,
     system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
     edit_of: int | None = None,
 ) -> Turn:
     """Save the prompt (before anything goes out) and the empty answer; build the request.
@@ -92,7 +95,14 @@ def prepare_turn(
         user = context.current_user(session)
         require_can_call_models(user)
         if conversation_id is None:
-            conversation = Conversation(user_id=user.id, title=title_from(text), model=name, system_prompt=system)
+            conversation = Conversation(
+                user_id=user.id,
+                title=title_from(text),
+                model=name,
+                system_prompt=system,
+                temperature=temperature,
+                max_tokens=max_tokens,
+            )
             session.add(conversation)
             session.flush()
             assert conversation.id is not None
@@ -149,6 +159,22 @@ def prepare_continue(context: AppContext, conversation_id: int, *, model: str | 
         )
         prefix = answer.content
     return Turn(conversation_id, prompt, answer, request, name, provider, dropped, prefix=prefix)
+
+
+def get_parameters(context: AppContext, conversation_id: int) -> Parameters:
+    with context.session(write=False) as session:
+        conversation = trees.load(session, conversation_id).conversation
+        return Parameters(conversation.system_prompt, conversation.temperature, conversation.max_tokens)
+
+
+def set_parameters(context: AppContext, conversation_id: int, parameters: Parameters) -> None:
+    """The conversation's system prompt, temperature and max tokens, used from its next turn on."""
+    with context.session() as session:
+        conversation = trees.load(session, conversation_id).conversation
+        conversation.system_prompt = parameters.system_prompt or None
+        conversation.temperature = parameters.temperature
+        conversation.max_tokens = parameters.max_tokens
+        session.add(conversation)
 
 
 def switch(context: AppContext, conversation_id: int, step: int) -> trees.Tree | None:

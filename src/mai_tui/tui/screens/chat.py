@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -40,6 +41,8 @@ class ChatScreen(Screen[None]):
         Binding("alt+c", "intent('copy')", _("Copy answer"), id="chat.copy", show=False),
         Binding("ctrl+l", "intent('model')", _("Model"), id="chat.model"),
         Binding("ctrl+b", "conversations", _("Chats"), id="chat.conversations"),
+        Binding("f2", "intent('parameters')", _("Settings"), id="chat.parameters"),
+        Binding("alt+k", "intent('copy_code')", _("Copy code"), id="chat.copy_code", show=False),
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
@@ -161,6 +164,36 @@ class ChatScreen(Screen[None]):
 
     def action_new_chat(self) -> None:
         self.post_message(self.NewChat())
+
+    def commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """(title, help, action) of every chat action, for the command palette."""
+        return [
+            (_("New chat"), _("Start a new conversation"), self.action_new_chat),
+            (_("Stop"), _("Stop the answer being written"), self.action_stop),
+            (
+                _("Regenerate"),
+                _("A new answer to the last prompt, kept beside the old one"),
+                lambda: self.action_intent("regenerate"),
+            ),
+            (_("Continue"), _("Carry on a cut-off answer"), lambda: self.action_intent("continue")),
+            (
+                _("Edit prompt"),
+                _("Edit the last prompt and send it as a new branch"),
+                lambda: self.action_intent("edit"),
+            ),
+            (_("◀ Branch"), _("Show the previous branch"), lambda: self.action_intent("previous_branch")),
+            (_("Branch ▶"), _("Show the next branch"), lambda: self.action_intent("next_branch")),
+            (_("Copy answer"), _("Copy the last answer to the clipboard"), lambda: self.action_intent("copy")),
+            (_("Copy code"), _("Copy the last code block of the last answer"), lambda: self.action_intent("copy_code")),
+            (_("Model"), _("Choose the model for this conversation"), lambda: self.action_intent("model")),
+            (
+                _("Settings"),
+                _("System prompt, temperature and max tokens of this conversation"),
+                lambda: self.action_intent("parameters"),
+            ),
+            (_("Chats"), _("Go to the list of conversations"), self.action_conversations),
+            (_("Earlier messages"), _("Show earlier messages of a long conversation"), self.action_earlier),
+        ]
 
     def action_conversations(self) -> None:
         self.query_one("#conversations", ListView).focus()

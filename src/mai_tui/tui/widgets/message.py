@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
     from mai_tui.core.store.models import ChatMessage
 
 FLUSH_SECONDS = 1 / 15  # how often streamed text reaches the screen
+RETRYABLE_KINDS = {"rate_limited", "overloaded", "server_error", "network", "timeout", "stream_error"}
 
 
 def meta_line(message: ChatMessage) -> str:
@@ -60,7 +61,8 @@ class MessageView(Vertical):
             return ""
         line = meta_line(self.message)
         if self.message.error:
-            line = f"⚠ {inert(self.message.error)}" + (f"\n{line}" if line else "")
+            hint = _(" — Ctrl+R to try again") if self.message.error_kind in RETRYABLE_KINDS else ""
+            line = f"⚠ {inert(self.message.error)}{hint}" + (f"\n{line}" if line else "")
         return line
 
     @property
