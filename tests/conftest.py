@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, create_engine
@@ -93,3 +94,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
     dispose_engines()
+
+
+@pytest.fixture
+def openrouter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fake OpenRouter the app reaches through OPENROUTER_BASE_URL, with a key and a default model."""
+    from tests.fakes.server import FakeServer
+
+    with FakeServer() as server:
+        monkeypatch.setenv("OPENROUTER_BASE_URL", f"{server.base_url}/api/v1")
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-v1-testkey0123456789")
+        monkeypatch.setenv("MAI_DEFAULT_MODEL", "openrouter/openai/gpt-4o-mini")
+        yield server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -16,15 +15,6 @@ from mai_tui.core.store.models import ChatMessage, Conversation
 from tests.cli.conftest import Mai
 from tests.fakes.server import FakeServer, Replay, Status, Stream
 from tests.fakes.wire import openai_chunks, openrouter_chunks
-
-
-@pytest.fixture
-def openrouter(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        monkeypatch.setenv("OPENROUTER_BASE_URL", f"{server.base_url}/api/v1")
-        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-v1-testkey0123456789")
-        monkeypatch.setenv("MAI_DEFAULT_MODEL", "openrouter/openai/gpt-4o-mini")
-        yield server
 
 
 def messages() -> list[ChatMessage]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,15 +27,6 @@ from tests.tui.helpers import wait_until
 ROUTE = "/api/v1/chat/completions"
 
 
-@pytest.fixture
-def openrouter(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        monkeypatch.setenv("OPENROUTER_BASE_URL", f"{server.base_url}/api/v1")
-        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-v1-tuitest0123456789")
-        monkeypatch.setenv("MAI_DEFAULT_MODEL", "openrouter/openai/gpt-4o-mini")
-        yield server
-
-
 def stored() -> list[ChatMessage]:
     with load_context().session(write=False) as session:
         return list(session.exec(select(ChatMessage).order_by(ChatMessage.id)).all())  # type: ignore[arg-type]
@@ -53,6 +43,14 @@ async def send(pilot: Pilot[Any], text: str) -> None:
     box.load_text(text)
     box.focus()
     await pilot.press("enter")
+
+
+def steady_times(app: Any) -> None:
+    """Show a fixed answer time: wall-clock time would make a snapshot flaky."""
+    for view in app.screen.query(MessageView):
+        if view.message.duration_ms is not None:
+            view.message.duration_ms = 1500
+            view.refresh_meta()
 
 
 def bodies(app: MaiApp) -> list[str]:
@@ -192,10 +190,7 @@ def test_chat_screen_snapshot(snap_compare: Any, openrouter: FakeServer) -> None
         await send(pilot, "Show me markdown")
         await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
         await wait_until(pilot, lambda: "$" in str(pilot.app.sub_title))
-        for view in pilot.app.screen.query(MessageView):  # wall-clock time would make the picture flaky
-            if view.message.duration_ms is not None:
-                view.message.duration_ms = 1500
-                view.refresh_meta()
+        steady_times(pilot.app)
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=converse)
@@ -428,10 +423,7 @@ def test_error_and_branches_snapshot(snap_compare: Any, openrouter: FakeServer) 
         await wait_until(pilot, lambda: len(stored()) == 3 and stored()[-1].status == "complete")
         await send(pilot, "And now?")
         await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["error"])
-        for view in pilot.app.screen.query(MessageView):
-            if view.message.duration_ms is not None:
-                view.message.duration_ms = 1500
-                view.refresh_meta()
+        steady_times(pilot.app)
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 34), run_before=converse)

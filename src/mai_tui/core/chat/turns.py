@@ -3,6 +3,8 @@ an empty answer, and build the request from the branch's history (fitted to the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -119,30 +121,34 @@ def prepare_turn(
     return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
 
 
-def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
-    """A fresh answer to the last prompt, beside the current one."""
+@contextmanager
+def _existing(
+    context: AppContext, conversation_id: int, model: str | None
+) -> Iterator[tuple[Session, trees.Tree, str, str, str, str]]:
+    """For a turn on an existing conversation: (session, tree, model name, provider, model id, user)."""
     name, provider, model_id = resolve_model(context, model)
     with context.session() as session:
         user = context.current_user(session)
         require_can_call_models(user)
-        tree = trees.load(session, conversation_id)
+        yield session, trees.load(session, conversation_id), name, provider, model_id, user.name
+
+
+def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
+    """A fresh answer to the last prompt, beside the current one."""
+    with _existing(context, conversation_id, model) as (session, tree, name, provider, model_id, user):
         path = tree.path()
         last_answer = next((m for m in reversed(path) if m.role == "assistant"), None)
         if last_answer is None or last_answer.parent_id is None:
             raise InvalidInput(_("there is no answer to regenerate"))
         prompt = tree.by_id(last_answer.parent_id)
         answer = trees.regenerate(session, tree, last_answer.id or 0, model=name, provider=provider)
-        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user.name)
+        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user)
     return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
 
 
 def prepare_continue(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
     """Ask the model to carry on a cut-off last answer; the continuation is appended to it."""
-    name, provider, model_id = resolve_model(context, model)
-    with context.session() as session:
-        user = context.current_user(session)
-        require_can_call_models(user)
-        tree = trees.load(session, conversation_id)
+    with _existing(context, conversation_id, model) as (session, tree, name, provider, model_id, user):
         path = tree.path()
         if not path or path[-1].role != "assistant" or path[-1].parent_id is None:
             raise InvalidInput(_("there is no answer to continue"))
@@ -154,7 +160,7 @@ def prepare_continue(context: AppContext, conversation_id: int, *, model: str | 
             path,
             model_id=model_id,
             name=name,
-            user=user.name,
+            user=user,
             extra=[Message("user", CONTINUE_INSTRUCTION)],
         )
         prefix = answer.content
