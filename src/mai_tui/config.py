@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     database_url: str | None = None
     default_model: str | None = None
+    title_model: str | None = None  # a small model that names new conversations (none: first line of the prompt)
     language: str | None = None
     theme: str = DEFAULT_THEME
     hf_hub_offline: bool = True

@@ -30,6 +30,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "OPENROUTER_USAGE_SYNC_INTERVAL": "openrouter_usage_sync_interval",
     "OPENROUTER_USAGE_SYNC_DAYS_BACK": "openrouter_usage_sync_days_back",
     "MAI_DEFAULT_MODEL": "default_model",
+    "MAI_TITLE_MODEL": "title_model",
     "MAI_LANGUAGE": "language",
     "MAI_THEME": "theme",
     "MAI_PROVIDER_TIMEOUT": "provider_timeout",

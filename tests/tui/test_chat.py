@@ -427,3 +427,113 @@ def test_error_and_branches_snapshot(snap_compare: Any, openrouter: FakeServer) 
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 34), run_before=converse)
+
+
+async def test_a_title_model_names_new_conversations(openrouter: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAI_TITLE_MODEL", "openrouter/small/model")
+    openrouter.route(
+        "POST",
+        ROUTE,
+        Stream(openrouter_chunks(["The answer."])),
+        Stream(openrouter_chunks(["“Fixing A Leaky Tap.”\nextra line"])),
+    )
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "my tap drips all night, what do I do")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 2)
+        await wait_until(
+            pilot,
+            lambda: "Fixing A Leaky Tap" in str(app.screen.query_one("#conversations").query(Static).first().render()),
+        )
+    title_request = openrouter.requests[1].json()
+    assert title_request["model"] == "small/model"
+    assert title_request["messages"][0]["role"] == "system"
+    with load_context().session(write=False) as session:
+        assert [c.title for c in session.exec(select(Conversation)).all()] == ["Fixing A Leaky Tap"]
+
+
+def test_clean_title() -> None:
+    from mai_tui.core.chat.titles import clean_title
+
+    assert clean_title('"Budget Planning for 2027."') == "Budget Planning for 2027"
+    assert clean_title("\n\n**Title**\nmore") == "Title"
+    assert clean_title("") == ""
+    assert len(clean_title("word " * 50)) == 80
+
+
+async def test_pasting_several_lines_does_not_send(openrouter: FakeServer) -> None:
+    from textual import events
+
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        box = app.screen.query_one(PromptBox)
+        box.focus()
+        app.post_message(events.Paste("first line\nsecond line\n"))  # as the terminal driver does
+        await pilot.pause()
+        assert box.text == "first line\nsecond line\n"
+        assert openrouter.requests == []
+
+
+async def test_history_that_does_not_fit_is_trimmed_and_the_user_is_told(openrouter: FakeServer) -> None:
+    from mai_tui.core.store.models import CatalogueEntry
+
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["ok"])))
+    context = load_context()
+    with context.session() as session:
+        session.add(
+            CatalogueEntry(
+                id="openrouter/openai/gpt-4o-mini",
+                provider="openrouter",
+                model="openai/gpt-4o-mini",
+                context_length=1100,
+            )
+        )
+        user = context.current_user(session)
+        conversation = Conversation(user_id=user.id, title="long one")
+        session.add(conversation)
+        session.flush()
+        parent = None
+        for index in range(6):
+            message = ChatMessage(
+                conversation_id=conversation.id or 0,
+                parent_id=parent,
+                role="user" if index % 2 == 0 else "assistant",
+                content=f"{index} " + "x" * 200,
+            )
+            session.add(message)
+            session.flush()
+            parent = message.id
+        conversation.current_leaf_id = parent
+        conversation_id = conversation.id or 0
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await app.on_chat_screen_open(ChatScreen.Open(conversation_id))
+        await send(pilot, "and now?")
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        notice = str(app.screen.query_one("#notice", Static).render())
+        assert "older messages left out to fit the model's context" in notice
+    sent = openrouter.requests[-1].json()["messages"]
+    assert sent[-1] == {"role": "user", "content": "and now?"}
+    assert len(sent) < 7
+
+
+def test_streaming_snapshot(snap_compare: Any, openrouter: FakeServer) -> None:
+    hold = threading.Event()
+    chunks = openrouter_chunks(["## Working on it\n\n", "1. first step\n", "2. second"])[:5]
+    openrouter.route("POST", ROUTE, Stream(chunks, hold_open=hold))
+
+    async def streaming(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await send(pilot, "Plan my day")
+        await wait_until(
+            pilot,
+            lambda: (
+                "2. second" in "".join(str(v.query_one(Markdown).source) for v in pilot.app.screen.query(MessageView))
+            ),
+        )
+        await pilot.pause()
+
+    assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=streaming)

@@ -346,7 +346,9 @@ class MaiApp(App[None]):
             if take_back is not None:
                 self.chat.query_one(PromptBox).load_text(take_back)
             return
-        self.conversation_id = turn.conversation_id
+        if self.conversation_id != turn.conversation_id:  # a new conversation: list it at once
+            self.conversation_id = turn.conversation_id
+            await self._refresh_list()
         self.chat.set_notice(
             ngettext(
                 "{n} older message left out to fit the model's context",
@@ -402,6 +404,23 @@ class MaiApp(App[None]):
             await view.finish(stored)
         self._header_totals()
         await self._refresh_list()
+        if turn.prompt.parent_id is None and self.context.settings.title_model:
+            self.name_conversation(turn.conversation_id)
+
+    @work(group="titles", exit_on_error=False)
+    async def name_conversation(self, conversation_id: int) -> None:
+        """A short title from the title model, in the background; the first line stays if it fails."""
+        from mai_tui.core.chat.titles import generate_title
+
+        assert self.context is not None
+        assert self.providers is not None
+        try:
+            title = await generate_title(self.context, self.providers, conversation_id)
+        except Exception:  # a title is a nicety: never an error dialog
+            log.exception("naming the conversation failed")
+            return
+        if title:
+            await self._refresh_list()
 
     async def _take_back(self, text: str) -> None:
         from mai_tui.core.chat import tree as trees
