@@ -60,3 +60,4 @@ i18n: $(VENV)/.synced
 bench: setup
 	$(VENV)/bin/python benchmarks/startup.py
 	$(VENV)/bin/python benchmarks/providers.py
+	$(VENV)/bin/python benchmarks/chat.py
