@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -51,6 +52,29 @@ def steady_times(app: Any) -> None:
         if view.message.duration_ms is not None:
             view.message.duration_ms = 1500
             view.refresh_meta()
+
+
+def seed_chain(count: int, text: Callable[[int], str]) -> int:
+    """A stored conversation of `count` alternating prompts and answers; returns its id."""
+    context = load_context()
+    with context.session() as session:
+        user = context.current_user(session)
+        conversation = Conversation(user_id=user.id, title="seeded")
+        session.add(conversation)
+        session.flush()
+        parent = None
+        for index in range(count):
+            message = ChatMessage(
+                conversation_id=conversation.id or 0,
+                parent_id=parent,
+                role="user" if index % 2 == 0 else "assistant",
+                content=text(index),
+            )
+            session.add(message)
+            session.flush()
+            parent = message.id
+        conversation.current_leaf_id = parent
+        return conversation.id or 0
 
 
 def bodies(app: MaiApp) -> list[str]:
@@ -278,25 +302,7 @@ async def test_model_picker_filters_and_sets_the_conversation_model(openrouter: 
 
 
 async def test_a_long_conversation_mounts_only_its_newest_messages(openrouter: FakeServer) -> None:
-    context = load_context()
-    with context.session() as session:
-        user = context.current_user(session)
-        conversation = Conversation(user_id=user.id, title="long")
-        session.add(conversation)
-        session.flush()
-        parent = None
-        for index in range(1000):
-            message = ChatMessage(
-                conversation_id=conversation.id or 0,
-                parent_id=parent,
-                role="user" if index % 2 == 0 else "assistant",
-                content=f"message {index}",
-            )
-            session.add(message)
-            session.flush()
-            parent = message.id
-        conversation.current_leaf_id = parent
-        conversation_id = conversation.id or 0
+    conversation_id = seed_chain(1000, lambda index: f"message {index}")
     app = MaiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
@@ -490,23 +496,7 @@ async def test_history_that_does_not_fit_is_trimmed_and_the_user_is_told(openrou
                 context_length=1100,
             )
         )
-        user = context.current_user(session)
-        conversation = Conversation(user_id=user.id, title="long one")
-        session.add(conversation)
-        session.flush()
-        parent = None
-        for index in range(6):
-            message = ChatMessage(
-                conversation_id=conversation.id or 0,
-                parent_id=parent,
-                role="user" if index % 2 == 0 else "assistant",
-                content=f"{index} " + "x" * 200,
-            )
-            session.add(message)
-            session.flush()
-            parent = message.id
-        conversation.current_leaf_id = parent
-        conversation_id = conversation.id or 0
+    conversation_id = seed_chain(6, lambda index: f"{index} " + "x" * 200)
     app = MaiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
