@@ -527,3 +527,23 @@ def test_streaming_snapshot(snap_compare: Any, openrouter: FakeServer) -> None:
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=streaming)
+
+
+async def test_opening_another_chat_while_an_answer_streams_keeps_both(openrouter: FakeServer) -> None:
+    """The answer goes on being written to its conversation in the background."""
+    other = seed_chain(2, lambda index: f"old {index}")
+    release = threading.Event()
+    chunks = openrouter_chunks(["Background", " answer"])
+    openrouter.route("POST", ROUTE, Stream(chunks, first_byte_delay=release))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "Long question")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 1)
+        await app.on_chat_screen_open(ChatScreen.Open(other))
+        await wait_until(pilot, lambda: bodies(app) == ["old 0", "old 1"])
+        release.set()
+        await wait_until(pilot, lambda: [m.status for m in stored()][-1:] == ["complete"])
+        await pilot.pause()
+        assert bodies(app) == ["old 0", "old 1"]  # the open conversation was not written into
+    assert stored()[-1].content == "Background answer"

@@ -382,7 +382,8 @@ class MaiApp(App[None]):
             nonlocal received
             if isinstance(event, TextDelta):
                 received = True
-                await view.write(event.text)
+                if view.is_attached:  # the user may have opened another conversation meanwhile
+                    await view.write(event.text)
 
         try:
             await stream_into(
@@ -400,7 +401,7 @@ class MaiApp(App[None]):
                 raise
         with self.context.session(write=False) as session:
             stored = session.get(ChatMessage, turn.answer.id)
-        if stored is not None:
+        if stored is not None and view.is_attached:
             await view.finish(stored)
         self._header_totals()
         await self._refresh_list()
