@@ -235,5 +235,14 @@ def set_config_value(key: str, raw_value: str) -> Any:
 
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:
-    """The effective settings as plain data (no secrets live in Settings)."""
-    return settings.model_dump(mode="json")
+    """The effective settings as plain data, with the password in DATABASE_URL masked."""
+    data = settings.model_dump(mode="json")
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            data["database_url"] = make_url(settings.database_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            data["database_url"] = "***"
+    return data

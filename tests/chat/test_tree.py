@@ -121,3 +121,23 @@ def test_fit_history_drops_the_oldest_turns_and_says_how_many() -> None:
 def test_failed_and_empty_answers_are_not_sent_back() -> None:
     path = [message("user", "q"), message("assistant", "partial", status="error"), message("user", "again")]
     assert [t.content for t in trees.fit_history(path, system=None, context_length=None).turns] == ["q", "again"]
+
+
+def test_a_provider_cost_with_float_noise_is_stored_rounded(session: Session) -> None:
+    from decimal import Decimal
+
+    from mai_tui.core.chat.conversations import save_answer
+    from mai_tui.core.providers.events import Answer, Usage
+
+    tree = start(session)
+    answer_message = tree.path()[-1]
+    answer = Answer()
+    answer.apply(Usage(prompt_tokens=1, completion_tokens=1, cost_usd=Decimal("0.00020999999999999998")))
+    answer_message.error = "interrupted"
+    save_answer(session, answer_message.id or 0, answer, status=MessageStatus.COMPLETE)
+    session.flush()
+    session.expire_all()
+    stored = session.get(ChatMessage, answer_message.id)
+    assert stored is not None
+    assert stored.cost_usd == Decimal("0.00021")
+    assert stored.error is None  # a clean finish clears a stale "interrupted"

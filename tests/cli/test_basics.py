@@ -140,3 +140,11 @@ def test_doctor_says_when_the_schema_is_behind(mai: Mai) -> None:
     assert mai("users", "list").code == 0  # any real command migrates it
     [database] = [c for c in mai("doctor", "--json").json()["checks"] if c["area"] == "database"]
     assert database["status"] == "ok"
+
+
+def test_config_show_masks_the_database_password(mai: Mai, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://mai:hunter2secret@127.0.0.1:1/none")
+    for command in (("config", "show"), ("config", "show", "--json")):
+        result = mai(*command)
+        assert "hunter2secret" not in result.out
+        assert "***" in result.out

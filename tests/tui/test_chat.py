@@ -547,3 +547,52 @@ async def test_opening_another_chat_while_an_answer_streams_keeps_both(openroute
         await pilot.pause()
         assert bodies(app) == ["old 0", "old 1"]  # the open conversation was not written into
     assert stored()[-1].content == "Background answer"
+
+
+async def test_no_second_turn_while_an_answer_is_written(openrouter: FakeServer) -> None:
+    never = threading.Event()
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["x"]), first_byte_delay=never))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "first")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 1)
+        await send(pilot, "second")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.query_one(PromptBox).text == "second"  # given back, not sent
+        assert len(openrouter.requests) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: stored() == [])
+
+
+async def test_esc_on_an_edited_prompt_brings_the_branch_back(openrouter: FakeServer) -> None:
+    never = threading.Event()
+    conversation_id = seed_chain(4, lambda index: f"m{index}")
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["x"]), first_byte_delay=never))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await app.on_chat_screen_open(ChatScreen.Open(conversation_id))
+        await pilot.press("ctrl+up")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: bodies(app) == ["m0", "m1", "m2", "m3"])
+        assert app.screen.query_one(PromptBox).text == "m2"
+    assert [m.content for m in stored()] == ["m0", "m1", "m2", "m3"]
+
+
+async def test_a_chat_taken_back_leaves_the_list(openrouter: FakeServer) -> None:
+    never = threading.Event()
+    openrouter.route("POST", ROUTE, Stream(openrouter_chunks(["x"]), first_byte_delay=never))
+    app = MaiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await send(pilot, "regretted")
+        await wait_until(pilot, lambda: len(openrouter.requests) == 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.query_one(PromptBox).text == "regretted")
+        await wait_until(pilot, lambda: not app.screen.query_one("#conversations").query(Static))
+        await app.on_chat_screen_open(ChatScreen.Open(12345))  # gone: a warning, not a crash
+        assert app.is_running

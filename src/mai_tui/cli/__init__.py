@@ -18,7 +18,10 @@ def launch_tui() -> None:
     set_language(peek("language", "") or None)  # before the app module builds its key bindings
     from mai_tui.tui.app import MaiApp
 
-    MaiApp().run()
+    app = MaiApp()
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 def main() -> None:

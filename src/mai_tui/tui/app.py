@@ -7,6 +7,7 @@ settings are validated, the database opened (and migrated) in a worker right aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -161,8 +162,9 @@ class MaiApp(App[None]):
     def on_prompt_box_submitted(self, message: PromptBox.Submitted) -> None:
         from mai_tui.core.chat.turns import prepare_turn
 
-        if self.context is None:
-            self.notify(_("Still starting up…"), severity="warning")
+        if self.context is None or self._answering():
+            busy = _("An answer is being written: Esc stops it.") if self.context else _("Still starting up…")
+            self.notify(busy, severity="warning")
             self.chat.query_one(PromptBox).load_text(message.text)
             return
         context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
@@ -200,14 +202,23 @@ class MaiApp(App[None]):
         self.chat.set_notice("")
         self._header_totals()
 
+    def _answering(self) -> bool:
+        return any(worker.group == "answer" and not worker.is_finished for worker in self.workers)
+
     async def on_chat_screen_open(self, message: ChatScreen.Open) -> None:
         from mai_tui.core.chat import tree as trees
+        from mai_tui.core.errors import MaiError
 
         if self.context is None:
             return
+        try:
+            with self.context.session(write=False) as session:
+                tree = trees.load(session, message.conversation_id)
+        except MaiError as error:  # e.g. deleted meanwhile
+            self.notify(str(error), severity="warning")
+            await self._refresh_list()
+            return
         self.conversation_id = message.conversation_id
-        with self.context.session(write=False) as session:
-            tree = trees.load(session, message.conversation_id)
         self.model = tree.conversation.model
         await self.chat.show_tree(tree)
         self._header_totals()
@@ -226,6 +237,9 @@ class MaiApp(App[None]):
         if context is None or conversation_id is None:
             return
         model = self.model
+        if message.name in ("regenerate", "continue") and self._answering():
+            self.notify(_("An answer is being written: Esc stops it."), severity="warning")
+            return
         if message.name == "regenerate":
             self.run_turn(lambda: turns.prepare_regenerate(context, conversation_id, model=model), redraw=True)
         elif message.name == "continue":
@@ -336,15 +350,28 @@ class MaiApp(App[None]):
         """Prepare a turn (in a thread: it writes to the database), then stream its answer into
         the screen and the database. Esc cancels this worker."""
         from mai_tui.core.chat import tree as trees
+        from mai_tui.core.chat.turns import discard_turn
         from mai_tui.core.errors import MaiError
 
         assert self.context is not None
+        context, shown = self.context, self.conversation_id
+        preparing = asyncio.ensure_future(asyncio.to_thread(prepare))
         try:
-            turn = await asyncio.to_thread(prepare)
+            turn = await asyncio.shield(preparing)
+        except asyncio.CancelledError:  # stopped while the prompt was being saved: take it all back
+            with contextlib.suppress(MaiError):
+                discard_turn(context, await preparing)
+            if take_back is not None:
+                await self._take_back(take_back)
+            raise
         except MaiError as error:
             self.notify(str(error), severity="error", timeout=10)
             if take_back is not None:
                 self.chat.query_one(PromptBox).load_text(take_back)
+            return
+        if self.conversation_id != shown:  # the user opened another chat meanwhile: answer in the background
+            view = MessageView(turn.answer)
+            await self._stream(turn, view, None)
             return
         if self.conversation_id != turn.conversation_id:  # a new conversation: list it at once
             self.conversation_id = turn.conversation_id
@@ -369,6 +396,7 @@ class MaiApp(App[None]):
         await self._stream(turn, view, take_back)
 
     async def _stream(self, turn: Turn, view: MessageView, take_back: str | None) -> None:
+        from mai_tui.core.chat import tree as trees
         from mai_tui.core.chat.streaming import stream_into
         from mai_tui.core.chat.turns import discard_turn
         from mai_tui.core.providers.events import TextDelta
@@ -395,10 +423,19 @@ class MaiApp(App[None]):
                 prefix=turn.prefix,
             )
         except asyncio.CancelledError:
-            if not received and take_back is not None:  # nothing arrived: the prompt goes back in the box
+            if not received and not turn.prefix:  # nothing arrived: the turn is taken back
                 discard_turn(self.context, turn)
-                await self._take_back(take_back)
+                if take_back is not None:  # and the prompt goes back in the box
+                    await self._take_back(take_back)
+                elif self.conversation_id == turn.conversation_id:
+                    with self.context.session(write=False) as session:
+                        await self.chat.show_tree(trees.load(session, turn.conversation_id))
                 raise
+            # text had arrived: it is stored as `cancelled`; show it as stopped below
+        except Exception as error:  # the answer is stored as far as it got; say what went wrong
+            log.exception("streaming the answer failed")
+            self.notify(f"{type(error).__name__}: {error}".splitlines()[0], severity="error", timeout=10)
+            return
         with self.context.session(write=False) as session:
             stored = session.get(ChatMessage, turn.answer.id)
         if stored is not None and view.is_attached:
@@ -436,4 +473,5 @@ class MaiApp(App[None]):
         if tree is None:
             self.conversation_id = None
         await self.chat.show_tree(tree)
+        await self._refresh_list()
         self.chat.query_one(PromptBox).load_text(text)

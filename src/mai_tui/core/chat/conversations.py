@@ -75,6 +75,8 @@ def save_answer(
     if answer.error is not None:
         message.error = str(answer.error)
         message.error_kind = answer.error.kind.value
+    elif status is MessageStatus.COMPLETE:  # e.g. marked "interrupted" by another instance meanwhile
+        message.error = message.error_kind = None
     usage = answer.usage
     if usage is not None:
         message.prompt_tokens = usage.prompt_tokens

@@ -34,6 +34,8 @@ class Turn:
     provider: str
     dropped: int  # old turns left out to fit the model's context
     prefix: str = ""  # text already in the answer (continuing a cut-off answer)
+    previous_leaf: int | None = None  # what the conversation showed before this turn
+    created: tuple[int, ...] = ()  # messages this turn added, oldest first (taken back if it gets nothing)
 
 
 def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str]:
@@ -111,6 +113,7 @@ def prepare_turn(
             conversation_id = conversation.id
         tree = trees.load(session, conversation_id)
         tree.conversation.model = name
+        previous_leaf = tree.conversation.current_leaf_id
         if edit_of is not None:
             prompt, answer = trees.edit_prompt(session, tree, edit_of, text, model=name, provider=provider)
         else:
@@ -118,7 +121,17 @@ def prepare_turn(
                 session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
             )
         request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user.name)
-    return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
+    return Turn(
+        conversation_id,
+        prompt,
+        answer,
+        request,
+        name,
+        provider,
+        dropped,
+        previous_leaf=previous_leaf,
+        created=(prompt.id or 0, answer.id or 0),
+    )
 
 
 @contextmanager
@@ -141,9 +154,20 @@ def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str 
         if last_answer is None or last_answer.parent_id is None:
             raise InvalidInput(_("there is no answer to regenerate"))
         prompt = tree.by_id(last_answer.parent_id)
+        previous_leaf = tree.conversation.current_leaf_id
         answer = trees.regenerate(session, tree, last_answer.id or 0, model=name, provider=provider)
         request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user)
-    return Turn(conversation_id, prompt, answer, request, name, provider, dropped)
+    return Turn(
+        conversation_id,
+        prompt,
+        answer,
+        request,
+        name,
+        provider,
+        dropped,
+        previous_leaf=previous_leaf,
+        created=(answer.id or 0,),
+    )
 
 
 def prepare_continue(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
@@ -195,17 +219,21 @@ def switch(context: AppContext, conversation_id: int, step: int) -> trees.Tree |
 
 
 def discard_turn(context: AppContext, turn: Turn) -> None:
-    """Take back a prompt that got no answer at all (stopped before the first token)."""
+    """Take back a turn that got no answer at all (stopped before the first token): the
+    messages it created go, and the conversation shows again what it showed before."""
     with context.session() as session:
         tree = trees.load(session, turn.conversation_id)
-        for message in (tree.by_id(turn.answer.id or 0), tree.by_id(turn.prompt.id or 0)):
-            session.delete(message)  # the answer first: deleting the prompt would cascade to it
+        for message_id in reversed(turn.created):  # the answer first: deleting its prompt would cascade
+            session.delete(tree.by_id(message_id))
             session.flush()
-        if len(tree.messages) == 2:  # nothing else in it: the conversation goes too
-            session.delete(tree.conversation)
-        else:
-            tree.conversation.current_leaf_id = turn.prompt.parent_id
-            session.add(tree.conversation)
+        remaining = trees.load(session, turn.conversation_id)
+        if not remaining.messages:  # nothing else in it: the conversation goes too
+            session.delete(remaining.conversation)
+            return
+        ids = {m.id for m in remaining.messages}
+        leaf = turn.previous_leaf if turn.previous_leaf in ids else remaining.messages[-1].id
+        remaining.conversation.current_leaf_id = leaf
+        session.add(remaining.conversation)
 
 
 def recent(session: Session, user_id: int | None, limit: int = 50) -> list[Conversation]:

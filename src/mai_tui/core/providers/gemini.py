@@ -89,8 +89,11 @@ class GeminiProvider(Provider):
         chunks = GeminiChunks()
         stream: Any = None
         complete = False
+        # A client of its own per stream: the SDK's stream does not close its HTTP response when
+        # stopped early, so stopping means closing the client — and no other request shares it.
+        client = self._make_client()
         try:
-            stream = await self.client().aio.models.generate_content_stream(
+            stream = await client.aio.models.generate_content_stream(
                 model=request.model, contents=self._contents(request), config=self._config(request)
             )
             async for chunk in stream:
@@ -104,12 +107,9 @@ class GeminiProvider(Provider):
         else:
             complete = True
         finally:
-            if not complete:
-                # Stopped early: the SDK's stream does not close its HTTP response itself, so the
-                # client goes (a new one is built on the next request) and the socket with it.
-                await self.close()
-            elif stream is not None and hasattr(stream, "aclose"):
+            if complete and stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()
+            await client.aio.aclose()
         if chunks.usage is not None:
             yield chunks.usage
         if not chunks.finished:

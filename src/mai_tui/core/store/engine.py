@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session
 
 from mai_tui.core.errors import ConfigError
+from mai_tui.core.logs import register_secret
 from mai_tui.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -38,6 +39,8 @@ def resolve_database_url(database_url: str | None, default_file: Path) -> str:
         raise ConfigError(_("DATABASE_URL is not a database URL")) from None
     if url.drivername in _DRIVERS:
         url = url.set(drivername=_DRIVERS[url.drivername])
+    if url.password:
+        register_secret(str(url.password))  # never in a log line
     if url.get_backend_name() not in {"sqlite", "postgresql", "mysql"}:
         raise ConfigError(
             _("DATABASE_URL: unsupported database '{name}' (use sqlite, postgresql or mysql)").format(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric, String
@@ -33,9 +33,10 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        value = Decimal(value)
-        if value != value.quantize(Decimal(1).scaleb(-self.scale)):
-            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        # Providers send float artefacts such as 0.00020999999999999998 (JavaScript doubles);
+        # digits past the column's scale (1e-10 USD for money) are rounded half-to-even, and
+        # the provider's raw usage object keeps the original.
+        value = Decimal(value).quantize(Decimal(1).scaleb(-self.scale), rounding=ROUND_HALF_EVEN)
         if dialect.name == "sqlite":
             return format(value, "f")
         return value
