@@ -164,11 +164,12 @@ def upgrade(engine: Engine, target: str = "head") -> bool:
         raise
     except Exception as error:  # a failed migration script: the transaction rolled back, say so plainly
         log.exception("migration failed")
-        raise DatabaseError(
-            _("the database cannot be migrated ({reason}); nothing was changed").format(
-                reason=f"{type(error).__name__}: {error}".splitlines()[0]
-            )
-        ) from None
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        if engine.dialect.name == "mysql":  # MySQL commits each schema change at once: no rollback
+            message = _("the database cannot be migrated ({reason}); MySQL/MariaDB may keep part of the change")
+        else:
+            message = _("the database cannot be migrated ({reason}); nothing was changed")
+        raise DatabaseError(message.format(reason=reason)) from None
 
 
 def _check_foreign_keys(connection: Connection) -> None:
