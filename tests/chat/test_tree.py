@@ -141,3 +141,42 @@ def test_a_provider_cost_with_float_noise_is_stored_rounded(session: Session) ->
     assert stored is not None
     assert stored.cost_usd == Decimal("0.00021")
     assert stored.error is None  # a clean finish clears a stale "interrupted"
+
+
+async def test_a_silent_stream_still_shows_it_is_alive(openrouter: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only keep-alives for a long time: `updated_at` keeps moving, so no other instance closes it."""
+    import asyncio
+    import threading
+
+    from mai_tui.core.chat import streaming
+    from mai_tui.core.chat.turns import prepare_turn
+    from mai_tui.core.providers.registry import Providers
+    from tests.fakes.server import FakeServer, Stream
+    from tests.fakes.wire import openrouter_chunks
+
+    assert isinstance(openrouter, FakeServer)
+    monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.05)
+    hold = threading.Event()
+    openrouter.route("POST", "/api/v1/chat/completions", Stream(openrouter_chunks(["x"])[:1], hold_open=hold))
+    context = load_context()
+    turn = prepare_turn(context, "think hard")
+    task = asyncio.create_task(
+        streaming.stream_into(
+            context, Providers(context.settings, context.secrets).get(turn.provider), turn.request, turn.answer.id or 0
+        )
+    )
+
+    def updated() -> object:
+        with context.session(write=False) as session:
+            message = session.get(ChatMessage, turn.answer.id)
+            return message.updated_at if message else None
+
+    first = updated()
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if updated() != first:
+            break
+    assert updated() != first
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -16,6 +16,7 @@ from mai_tui.core.providers.events import Answer, Event, TextDelta
 from mai_tui.core.store.models import MessageStatus
 
 SAVE_EVERY_SECONDS = 0.5  # how stale the stored partial answer may get while streaming
+HEARTBEAT_SECONDS = 30.0  # a silent stream (a model thinking) still shows it is alive this often
 
 
 @dataclass
@@ -62,6 +63,14 @@ async def stream_into(
                 duration_ms=None if state is MessageStatus.STREAMING else elapsed_ms(),
             )
 
+    async def heartbeat() -> None:
+        # Keep `updated_at` fresh while the provider sends nothing but keep-alives, so another
+        # instance starting up does not take this answer for one left by a killed process.
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            save(MessageStatus.STREAMING)
+
+    beating = asyncio.create_task(heartbeat())
     try:
         async with aclosing(provider.stream(request)) as events:
             async for event in events:
@@ -81,6 +90,7 @@ async def stream_into(
         status = MessageStatus.CANCELLED
         raise
     finally:
+        beating.cancel()
         if status is MessageStatus.STREAMING:  # an unexpected exception: keep what we have, as an error
             status = MessageStatus.ERROR
         save(status)
