@@ -15,25 +15,18 @@ from mai_tui.resources import resource_dir
 DOMAIN = "mai"
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
-_language: str | None = None
 
 
 def set_language(language: str | None) -> None:
     """Use `language` (e.g. "de", "pt_BR"); None means "from the environment"."""
-    global _translation, _language
+    global _translation
     languages = [language] if language else None
     try:
         localedir = str(resource_dir("locales"))
     except FileNotFoundError:
-        _translation, _language = gettext.NullTranslations(), language
+        _translation = gettext.NullTranslations()
         return
     _translation = gettext.translation(DOMAIN, localedir, languages=languages, fallback=True)
-    _language = language
-
-
-def current_language() -> str | None:
-    """The language set explicitly, or None when it follows the environment."""
-    return _language
 
 
 def _(message: str) -> str:

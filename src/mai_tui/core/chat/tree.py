@@ -163,7 +163,9 @@ def resume(session: Session, tree: Tree, answer_id: int) -> ChatMessage:
 
 
 @dataclass(frozen=True)
-class Turn:
+class Said:
+    """One message of the history as it goes to the model."""
+
     role: str
     content: str
 
@@ -172,7 +174,7 @@ class Turn:
 class Fitted:
     """What goes to the model: the turns that fit, and how many old ones were left out."""
 
-    turns: list[Turn]
+    turns: list[Said]
     dropped: int
 
 
@@ -186,11 +188,11 @@ def fit_history(
 ) -> Fitted:
     """The request's history: every finished turn of the path, oldest turns left out first when
     the model's context would overflow (the system prompt and the newest prompt always stay)."""
-    turns = [Turn(m.role, m.content) for m in path if m.content and m.status != MessageStatus.ERROR.value]
+    turns = [Said(m.role, m.content) for m in path if m.content and m.status != MessageStatus.ERROR.value]
     if context_length is None:
         return Fitted(turns, 0)
     budget = context_length - reserve - (estimate_tokens(system) if system else 0)
-    kept: list[Turn] = []
+    kept: list[Said] = []
     used = 0
     for turn in reversed(turns):
         cost = estimate_tokens(turn.content)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mai_tui.core.chat import tree as trees
 from mai_tui.core.chat.conversations import require_can_call_models, title_from
@@ -256,9 +256,3 @@ def total_cost(session: Session, conversation_id: int) -> Decimal:
         )
     ).all()
     return sum((m.cost_usd for m in answers if m.cost_usd is not None), Decimal(0))
-
-
-def count_messages(session: Session, conversation_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
-    ).one()

@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, async_http_client, failure_from_exception
-from mai_tui.core.providers.errors import FailureKind, ProviderError
 from mai_tui.core.providers.events import Event, Failure
 from mai_tui.core.providers.wire import AnthropicParser, SSEDecoder
 
@@ -60,7 +59,7 @@ class AnthropicProvider(Provider):
             return
         if parser.usage:
             yield parser.current_usage()
-        yield Failure(ProviderError(FailureKind.NETWORK, self.name, "the stream ended before the answer did"))
+        yield self.ended_early()
 
     async def list_models(self) -> list[ModelInfo]:
         try:

@@ -149,6 +149,10 @@ class Provider(ABC):
             self._client = self._make_client()
         return self._client
 
+    def ended_early(self) -> Failure:
+        """The connection closed cleanly but the answer had not finished."""
+        return Failure(ProviderError(FailureKind.NETWORK, self.name, "the stream ended before the answer did"))
+
     @abstractmethod
     def _attempt(self, request: ChatRequest) -> AsyncGenerator[Event, None]:
         """One try: the events of one HTTP request, ending in `Failure` on any error."""

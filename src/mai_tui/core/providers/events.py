@@ -53,10 +53,6 @@ class Usage:
     generation_id: str | None = None
     raw: Mapping[str, Any] | None = field(default=None, compare=False)
 
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
 
 @dataclass(frozen=True)
 class Finish:

@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, async_http_client, failure_from_exception
-from mai_tui.core.providers.errors import FailureKind, ProviderError
 from mai_tui.core.providers.events import Event, Failure, ReasoningDelta, Started, TextDelta, Usage
 from mai_tui.core.providers.wire import finish
 
@@ -113,7 +112,7 @@ class GeminiProvider(Provider):
         if chunks.usage is not None:
             yield chunks.usage
         if not chunks.finished:
-            yield Failure(ProviderError(FailureKind.NETWORK, self.name, "the stream ended before the answer did"))
+            yield self.ended_early()
 
     async def list_models(self) -> list[ModelInfo]:
         try:

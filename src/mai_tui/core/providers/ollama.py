@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, failure_from_exception
-from mai_tui.core.providers.errors import FailureKind, ProviderError, classify
+from mai_tui.core.providers.errors import ProviderError, classify
 from mai_tui.core.providers.events import Event, Failure
 from mai_tui.core.providers.wire import OllamaParser, loads
 
@@ -55,7 +55,7 @@ class OllamaProvider(Provider):
         except Exception as error:
             yield Failure(failure_from_exception(self.name, error))
             return
-        yield Failure(ProviderError(FailureKind.NETWORK, self.name, "the stream ended before the answer did"))
+        yield self.ended_early()
 
     async def list_models(self) -> list[ModelInfo]:
         try:

@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mai_tui.core.providers.base import ChatRequest, ModelInfo, Provider, async_http_client, failure_from_exception
-from mai_tui.core.providers.errors import FailureKind, ProviderError
 from mai_tui.core.providers.events import Event, Failure, Finish, Started
 from mai_tui.core.providers.wire import OpenAIChatParser, SSEDecoder
 
@@ -93,7 +92,7 @@ class OpenAICompatible(Provider):
             yield Failure(failure_from_exception(self.name, error))
             return
         if not finished:
-            yield Failure(ProviderError(FailureKind.NETWORK, self.name, "the stream ended before the answer did"))
+            yield self.ended_early()
 
     async def list_models(self) -> list[ModelInfo]:
         models = []
