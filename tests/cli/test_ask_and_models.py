@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from mai_tui.core.chat.ask import ask
 from mai_tui.core.context import load_context
-from mai_tui.core.store.models import ChatMessage, Conversation
+from mai_tui.core.store.models import ChatMessage, Conversation, LedgerEntry
 from tests.cli.conftest import Mai
 from tests.fakes.server import FakeServer, Replay, Status, Stream
 from tests.fakes.wire import openai_chunks, openrouter_chunks
@@ -33,7 +33,12 @@ def test_ask_streams_the_answer_and_saves_it(mai: Mai, openrouter: FakeServer) -
     assert answer.status == "complete"
     assert (answer.generation_id or "").startswith("gen-")
     assert (answer.cost_usd or 0) > 0
-    assert openrouter.requests[0].json()["user"] == "tester"
+    assert openrouter.requests[0].json()["user"] == "personal/tester"  # the paying org and the user
+    with load_context().session(write=False) as session:
+        [entry] = session.exec(select(LedgerEntry)).all()
+    assert (entry.kind, entry.message_id, entry.generation_id) == ("ask", answer.id, answer.generation_id)
+    assert (entry.raw_cost_usd, entry.cost_source, entry.estimated) == (answer.cost_usd, "provider", False)
+    assert entry.billed_cost_usd == (answer.cost_usd or 0) * Decimal("1.3")
 
 
 def test_ask_json_has_the_contract_fields(mai: Mai, openrouter: FakeServer) -> None:

@@ -6,6 +6,7 @@ nothing in the application is patched. Each route answers with one or more `Repl
 - `Replay`: a recorded fixture from `WIRE`, byte for byte, with its recorded status and headers.
 - `Stream`: scripted chunks with chunked transfer encoding, optionally paced, delayed, dropped or held open.
 - `Status`: a plain response (errors, model lists, ...).
+- `Dynamic`: a reply computed from the request (stateful fakes such as `openrouter.FakeOpenRouter`).
 
 The server notices when a client closes a streaming connection early (`closed_connections()`), so
 tests can prove that cancelling really closes the socket.
@@ -22,7 +23,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -221,6 +222,21 @@ class Replay:
         return self.file.suffix in (".sse", ".ndjson") or self._content_type().startswith(_STREAM_TYPES)
 
 
+@dataclass(frozen=True)
+class Dynamic:
+    """A reply computed per request: `answer(request)` returns the Reply that is then sent.
+
+    Stateful fakes (tests.fakes.openrouter) route every path to one Dynamic.
+    """
+
+    answer: Callable[[RecordedRequest], Reply]
+
+    def send(self, handler: FakeHandler) -> None:
+        if handler.recorded is None:
+            raise RuntimeError("Dynamic reply used outside a request")
+        self.answer(handler.recorded).send(handler)
+
+
 def _split_after(body: bytes, separator: re.Pattern[bytes]) -> list[bytes]:
     """Cut `body` right after each separator; the pieces join back to `body` exactly."""
     pieces: list[bytes] = []
@@ -251,6 +267,7 @@ class FakeHandler(BaseHTTPRequestHandler):
         super().setup()
         self.started = False  # the status line went out
         self._close_recorded = False
+        self.recorded: RecordedRequest | None = None  # the request being answered
 
     @property
     def fake(self) -> FakeServer:
@@ -267,6 +284,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
         )
+        self.recorded = request
         reply = self.fake._record_and_match(request)
         try:
             reply.send(self)

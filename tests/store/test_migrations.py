@@ -25,7 +25,19 @@ from mai_tui.core.store.migrate import (
     upgrade,
 )
 
-APP_TABLES = {"organizations", "users", "conversations", "messages", "model_catalogue"}
+APP_TABLES = {
+    "organizations",
+    "users",
+    "conversations",
+    "messages",
+    "model_catalogue",
+    "usage_ledger",
+    "usage_daily",
+    "model_prices",
+    "usage_sync_status",
+    "usage_closed_days",
+    "usage_key_state",
+}
 
 
 def tables(engine: Engine) -> set[str]:
@@ -105,11 +117,43 @@ def _seed_0004(connection: Connection) -> None:
     )
 
 
+def _seed_0005(connection: Connection) -> None:
+    org = connection.execute(text("SELECT id FROM organizations WHERE name = 'acme'")).scalar_one()
+    user = connection.execute(text("SELECT id FROM users WHERE name = 'alice'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO usage_ledger (created_at, day, org_id, user_id, kind, provider, model, generation_id, "
+            "prompt_tokens, completion_tokens, raw_cost_usd, markup_rate, billed_cost_usd, cost_source, estimated, "
+            "pending) VALUES ('2026-01-31 23:30:00', '2026-02-01', :org, :user, 'chat', 'openrouter', "
+            "'openrouter/openai/gpt-4o', 'gen-1', 10, 5, 241500, '1.3000', 313950, 'provider', :f, :f)"
+        ),
+        {"org": org, "user": user, "f": False},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO usage_daily (org_id, day, user_id, model, requests, raw_cost_usd, billed_cost_usd, "
+            "updated_at) VALUES (:org, '2026-02-01', :user, 'openrouter/openai/gpt-4o', 1, 241500, 313950, "
+            "'2026-01-31 23:30:00')"
+        ),
+        {"org": org, "user": user},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO model_prices (provider, model, valid_from, input_per_mtok, output_per_mtok, source, "
+            "updated_at) VALUES ('openai', 'gpt-4o', '2024-10-01', '2.5', '10', 'test', '2026-02-01 00:00:00')"
+        )
+    )
+    connection.execute(
+        text("INSERT INTO usage_sync_status (name, updated_at) VALUES ('openrouter', '2026-02-01 00:00:00')")
+    )
+
+
 SEEDS: dict[str, Callable[[Connection], None]] = {
     "0001": _seed_0001,
     "0002": _seed_0002,
     "0003": _seed_0003,
     "0004": _seed_0004,
+    "0005": _seed_0005,
 }
 
 

@@ -93,8 +93,8 @@ async def test_a_prompt_streams_its_answer_and_both_are_saved(openrouter: FakeSe
         assert any(isinstance(m, PromptBox.Submitted) and m.text == "Say hello" for m in messages)
         assert app.screen.query_one(PromptBox).text == ""
         meta = str(app.screen.query(MessageView).last().query_one(".meta", Static).render())
-        assert "$0.00002415" in meta
-        assert "$0.00002415" in app.sub_title
+        assert "$0.00002415" in meta  # what the provider charged for this answer
+        assert "$0.000031395" in app.sub_title  # the conversation so far, billed with the org's 1.3 markup
     prompt, answer = stored()
     assert (prompt.content, answer.content) == ("Say hello", "Hello from the fake.")
     assert answer.generation_id == "gen-1764926476-0N0195qHFzGljvYKVijc"

@@ -36,6 +36,9 @@ def ask(
     ] = None,
     system: Annotated[str | None, typer.Option("-s", "--system", help=_("A system prompt."))] = None,
     json_out: Annotated[bool, typer.Option("--json", help=_("Print one JSON object at the end."))] = False,
+    over_budget: Annotated[
+        bool, typer.Option("--over-budget", help=_("Send even past the organization's monthly limit (admin)."))
+    ] = False,
 ) -> None:
     import asyncio
 
@@ -46,6 +49,9 @@ def ask(
     text = _prompt(prompt)
     streamed: list[str] = []
 
+    def warn(text: str) -> None:
+        sys.stderr.write(text + "\n")
+
     def show(delta: str) -> None:
         streamed.append(delta)
         if not json_out:
@@ -53,7 +59,9 @@ def ask(
             sys.stdout.flush()
 
     try:
-        result = asyncio.run(run(ctx, text, model=model, system=system, on_text=show))
+        result = asyncio.run(
+            run(ctx, text, model=model, system=system, on_text=show, override_budget=over_budget, on_warning=warn)
+        )
     except KeyboardInterrupt:
         if streamed and not json_out:
             sys.stdout.write("\n")

@@ -8,6 +8,7 @@ plain text there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -68,6 +69,21 @@ def secret_name(provider: str, org: str | None = None) -> str:
     if provider != "openrouter":
         raise InvalidInput(_("only an OpenRouter key can belong to an organization"))
     return f"org:{org}:openrouter"
+
+
+def key_hash(key: str) -> str:
+    """How OpenRouter names a key (`/keys/{hash}`, `/activity?api_key_hash=`): its SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def openrouter_key(secrets: SecretStore, org_name: str | None) -> tuple[str | None, str | None]:
+    """The OpenRouter key a member of `org_name` calls with, and its hash when it is the org's own."""
+    if org_name is not None:
+        own = secrets.get(secret_name("openrouter", org_name))
+        if own is not None:
+            return own.value, key_hash(own.value)
+    shared = secrets.get("openrouter")
+    return (shared.value if shared else None), None
 
 
 class SecretStore:

@@ -48,6 +48,7 @@ class SignedIn(Message):
     context: AppContext
     name: str
     role: str
+    org: str  # who pays for this user's calls
 
 
 @dataclass
@@ -93,11 +94,12 @@ class MaiApp(App[None]):
         try:
             context = load_context()
             from mai_tui.core.chat.conversations import close_interrupted
+            from mai_tui.core.usage.billing import payer
 
             with context.session() as session:
                 user = context.current_user(session)
                 close_interrupted(session)
-                self.post_message(SignedIn(context, user.name, user.role))
+                self.post_message(SignedIn(context, user.name, user.role, payer(session, user).name))
         except MaiError as error:
             self.post_message(StartupFailed(str(error)))
         except Exception as error:  # never die silently in a worker: show it, log the details
@@ -109,7 +111,7 @@ class MaiApp(App[None]):
 
         settings = message.context.settings
         self.context = message.context
-        self.providers = Providers(settings, message.context.secrets)
+        self.providers = Providers(settings, message.context.secrets, org=message.org)
         if settings.keymap:
             self.set_keymap(settings.keymap)
         self.chat.query_one(PromptBox).send_on_enter = settings.send_on_enter
@@ -369,6 +371,8 @@ class MaiApp(App[None]):
             if take_back is not None:
                 self.chat.query_one(PromptBox).load_text(take_back)
             return
+        if turn.warning:
+            self.notify(turn.warning, severity="warning", timeout=10)
         if self.conversation_id != shown:  # the user opened another chat meanwhile: answer in the background
             view = MessageView(turn.answer)
             await self._stream(turn, view, None)
@@ -421,6 +425,7 @@ class MaiApp(App[None]):
                 turn.answer.id or 0,
                 on_event=show,
                 prefix=turn.prefix,
+                billing=turn.billing,
             )
         except asyncio.CancelledError:
             if not received and not turn.prefix:  # nothing arrived: the turn is taken back

@@ -10,6 +10,7 @@ from mai_tui.core.chat.turns import Turn, prepare_turn
 from mai_tui.core.context import AppContext
 from mai_tui.core.providers.events import Answer, Event, TextDelta
 from mai_tui.core.providers.registry import Providers
+from mai_tui.core.store.models import CallKind
 
 
 @dataclass
@@ -35,10 +36,14 @@ async def ask(
     model: str | None = None,
     system: str | None = None,
     on_text: Callable[[str], None] | None = None,
+    override_budget: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> AskResult:
     """Stream one answer, saving as it goes. Cancelling keeps the partial answer (status `cancelled`)."""
-    turn = prepare_turn(context, prompt, model=model, system=system)
-    providers = Providers(context.settings, context.secrets)
+    turn = prepare_turn(context, prompt, model=model, system=system, kind=CallKind.ASK, override_budget=override_budget)
+    if turn.warning and on_warning is not None:
+        on_warning(turn.warning)
+    providers = Providers(context.settings, context.secrets, org=turn.billing.org_name if turn.billing else None)
 
     def show(event: Event) -> None:
         if on_text is not None and isinstance(event, TextDelta):
@@ -46,7 +51,12 @@ async def ask(
 
     try:
         outcome = await stream_into(
-            context, providers.get(turn.provider), turn.request, turn.answer.id or 0, on_event=show
+            context,
+            providers.get(turn.provider),
+            turn.request,
+            turn.answer.id or 0,
+            on_event=show,
+            billing=turn.billing,
         )
     finally:
         await providers.aclose()

@@ -14,6 +14,7 @@ from mai_tui.core.context import AppContext
 from mai_tui.core.providers.base import ChatRequest, Provider
 from mai_tui.core.providers.events import Answer, Event, TextDelta
 from mai_tui.core.store.models import MessageStatus
+from mai_tui.core.usage.billing import Billing, charge
 
 SAVE_EVERY_SECONDS = 0.5  # how stale the stored partial answer may get while streaming
 HEARTBEAT_SECONDS = 30.0  # a silent stream (a model thinking) still shows it is alive this often
@@ -35,11 +36,14 @@ async def stream_into(
     *,
     on_event: Callable[[Event], Awaitable[None] | None] | None = None,
     prefix: str = "",
+    billing: Billing | None = None,
 ) -> Outcome:
     """Stream `request` into message `message_id` (after `prefix`, when continuing an answer).
 
     The message is written every half second while text arrives and once at the end with its
     final status; a cancelled task leaves it `cancelled` with everything received so far.
+    With `billing`, the final write also records the call in the usage ledger, in the same
+    transaction.
     """
     answer = Answer()
     if prefix:
@@ -53,6 +57,7 @@ async def stream_into(
         return int((time.monotonic() - started) * 1000)
 
     def save(state: MessageStatus) -> None:
+        final = state is not MessageStatus.STREAMING
         with context.session() as session:
             save_answer(
                 session,
@@ -60,8 +65,10 @@ async def stream_into(
                 answer,
                 status=state,
                 first_token_ms=first_token_ms,
-                duration_ms=None if state is MessageStatus.STREAMING else elapsed_ms(),
+                duration_ms=elapsed_ms() if final else None,
             )
+            if final and billing is not None:
+                charge(session, billing, answer, message_id=message_id, prefix=prefix)
 
     async def heartbeat() -> None:
         # Keep `updated_at` fresh while the provider sends nothing but keep-alives, so another

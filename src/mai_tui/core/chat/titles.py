@@ -11,6 +11,8 @@ from mai_tui.core.context import AppContext
 from mai_tui.core.providers.base import ChatRequest, Message
 from mai_tui.core.providers.events import Answer
 from mai_tui.core.providers.registry import Providers, split_model
+from mai_tui.core.store.models import CallKind
+from mai_tui.core.usage.billing import billing_for, charge
 
 INSTRUCTION = (
     "Write a title of three to six words for a conversation that starts with the user's message below. "
@@ -33,18 +35,32 @@ async def generate_title(context: AppContext, providers: Providers, conversation
     if not model:
         return None
     provider_name, model_id = split_model(model, context.settings)
-    with context.session(write=False) as session:
+    with context.session() as session:
         path = trees.load(session, conversation_id).path()
-    first = next((m.content for m in path if m.role == "user"), "")
-    if not first:
-        return None
-    request = ChatRequest(
-        model=model_id, messages=[Message("user", first[:4000])], system=INSTRUCTION, max_tokens=30, temperature=0.2
-    )
+        first = next((m.content for m in path if m.role == "user"), "")
+        if not first:
+            return None
+        request = ChatRequest(
+            model=model_id, messages=[Message("user", first[:4000])], system=INSTRUCTION, max_tokens=30, temperature=0.2
+        )
+        billing = billing_for(
+            session,
+            context.secrets,
+            context.current_user(session),
+            kind=CallKind.TITLE,
+            provider=provider_name,
+            model=model,
+            conversation_id=conversation_id,
+            prompt_chars=len(INSTRUCTION) + len(request.messages[0].content),
+        )
     answer = Answer()
-    async with aclosing(providers.get(provider_name).stream(request)) as events:
-        async for event in events:
-            answer.apply(event)
+    try:
+        async with aclosing(providers.get(provider_name).stream(request)) as events:
+            async for event in events:
+                answer.apply(event)
+    finally:  # the title call is billed like any other, even when it is cut short
+        with context.session() as session:
+            charge(session, billing, answer, message_id=None)
     title = clean_title(answer.text)
     if answer.error is not None or not title:
         return None

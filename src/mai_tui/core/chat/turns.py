@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mai_tui.core.chat import tree as trees
@@ -18,7 +19,9 @@ from mai_tui.core.errors import InvalidInput
 from mai_tui.core.providers import catalogue
 from mai_tui.core.providers.base import ChatRequest, Message
 from mai_tui.core.providers.registry import split_model
-from mai_tui.core.store.models import ChatMessage, Conversation
+from mai_tui.core.secrets import openrouter_key
+from mai_tui.core.store.models import CallKind, ChatMessage, Conversation, LedgerEntry, User
+from mai_tui.core.usage.billing import Billing, billing_for, check_spending, payer
 from mai_tui.i18n import _
 
 CONTINUE_INSTRUCTION = "Continue your previous answer exactly where it stopped. Do not repeat anything."
@@ -36,6 +39,8 @@ class Turn:
     prefix: str = ""  # text already in the answer (continuing a cut-off answer)
     previous_leaf: int | None = None  # what the conversation showed before this turn
     created: tuple[int, ...] = ()  # messages this turn added, oldest first (taken back if it gets nothing)
+    billing: Billing | None = None  # who pays: the ledger row is written with the final answer
+    warning: str | None = None  # e.g. the org is close to its monthly limit
 
 
 def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str]:
@@ -46,9 +51,46 @@ def resolve_model(context: AppContext, model: str | None) -> tuple[str, str, str
             _("no model given: pass -m PROVIDER/MODEL or set one with: mai config set default_model PROVIDER/MODEL")
         )
     provider, model_id = split_model(name, context.settings)
-    if provider not in ("ollama", *context.settings.providers.custom) and context.secrets.get(provider) is None:
-        raise InvalidInput(_("no API key for {provider}: run  mai keys set {provider}").format(provider=provider))
     return name, provider, model_id
+
+
+def _admit(context: AppContext, session: Session, user: User, provider: str, *, override_budget: bool) -> str | None:
+    """Refuse a call `user` may not make now (role, key, budget); a warning to show, if any."""
+    require_can_call_models(user)
+    org = payer(session, user)
+    if provider == "openrouter":
+        missing = openrouter_key(context.secrets, org.name)[0] is None
+    else:
+        missing = (
+            provider not in ("ollama", *context.settings.providers.custom) and context.secrets.get(provider) is None
+        )
+    if missing:
+        raise InvalidInput(_("no API key for {provider}: run  mai keys set {provider}").format(provider=provider))
+    return check_spending(session, org, user, override=override_budget)
+
+
+def _billing(
+    context: AppContext,
+    session: Session,
+    user: User,
+    request: ChatRequest,
+    *,
+    kind: CallKind,
+    provider: str,
+    model: str,
+    conversation_id: int,
+) -> Billing:
+    chars = len(request.system or "") + sum(len(m.content) for m in request.messages)
+    return billing_for(
+        session,
+        context.secrets,
+        user,
+        kind=kind,
+        provider=provider,
+        model=model,
+        conversation_id=conversation_id,
+        prompt_chars=chars,
+    )
 
 
 def _request(
@@ -87,6 +129,8 @@ def prepare_turn(
     temperature: float | None = None,
     max_tokens: int | None = None,
     edit_of: int | None = None,
+    kind: CallKind = CallKind.CHAT,
+    override_budget: bool = False,
 ) -> Turn:
     """Save the prompt (before anything goes out) and the empty answer; build the request.
 
@@ -97,7 +141,7 @@ def prepare_turn(
     name, provider, model_id = resolve_model(context, model)
     with context.session() as session:
         user = context.current_user(session)
-        require_can_call_models(user)
+        warning = _admit(context, session, user, provider, override_budget=override_budget)
         if conversation_id is None:
             conversation = Conversation(
                 user_id=user.id,
@@ -120,7 +164,12 @@ def prepare_turn(
             prompt, answer = trees.add_prompt(
                 session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
             )
-        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user.name)
+        request, dropped = _request(
+            session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=_end_user(session, user)
+        )
+        billing = _billing(
+            context, session, user, request, kind=kind, provider=provider, model=name, conversation_id=conversation_id
+        )
     return Turn(
         conversation_id,
         prompt,
@@ -131,24 +180,54 @@ def prepare_turn(
         dropped,
         previous_leaf=previous_leaf,
         created=(prompt.id or 0, answer.id or 0),
+        billing=billing,
+        warning=warning,
     )
+
+
+def _end_user(session: Session, user: User) -> str:
+    """What OpenRouter's `user` field carries: the paying org and the user (`acme/alice`)."""
+    return f"{payer(session, user).name}/{user.name}"
+
+
+@dataclass
+class _Existing:
+    session: Session
+    tree: trees.Tree
+    name: str
+    provider: str
+    model_id: str
+    user: User
+    end_user: str
+    warning: str | None
 
 
 @contextmanager
 def _existing(
-    context: AppContext, conversation_id: int, model: str | None
-) -> Iterator[tuple[Session, trees.Tree, str, str, str, str]]:
-    """For a turn on an existing conversation: (session, tree, model name, provider, model id, user)."""
+    context: AppContext, conversation_id: int, model: str | None, *, override_budget: bool
+) -> Iterator[_Existing]:
+    """For a turn on an existing conversation: the session, tree, model, user, and any warning."""
     name, provider, model_id = resolve_model(context, model)
     with context.session() as session:
         user = context.current_user(session)
-        require_can_call_models(user)
-        yield session, trees.load(session, conversation_id), name, provider, model_id, user.name
+        warning = _admit(context, session, user, provider, override_budget=override_budget)
+        tree = trees.load(session, conversation_id)
+        yield _Existing(session, tree, name, provider, model_id, user, _end_user(session, user), warning)
 
 
-def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
+def prepare_regenerate(
+    context: AppContext, conversation_id: int, *, model: str | None = None, override_budget: bool = False
+) -> Turn:
     """A fresh answer to the last prompt, beside the current one."""
-    with _existing(context, conversation_id, model) as (session, tree, name, provider, model_id, user):
+    with _existing(context, conversation_id, model, override_budget=override_budget) as turn:
+        session, tree, name, provider, model_id, user = (
+            turn.session,
+            turn.tree,
+            turn.name,
+            turn.provider,
+            turn.model_id,
+            turn.end_user,
+        )
         path = tree.path()
         last_answer = next((m for m in reversed(path) if m.role == "assistant"), None)
         if last_answer is None or last_answer.parent_id is None:
@@ -157,6 +236,16 @@ def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str 
         previous_leaf = tree.conversation.current_leaf_id
         answer = trees.regenerate(session, tree, last_answer.id or 0, model=name, provider=provider)
         request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user)
+        billing = _billing(
+            context,
+            session,
+            turn.user,
+            request,
+            kind=CallKind.REGENERATE,
+            provider=provider,
+            model=name,
+            conversation_id=conversation_id,
+        )
     return Turn(
         conversation_id,
         prompt,
@@ -167,12 +256,24 @@ def prepare_regenerate(context: AppContext, conversation_id: int, *, model: str 
         dropped,
         previous_leaf=previous_leaf,
         created=(answer.id or 0,),
+        billing=billing,
+        warning=turn.warning,
     )
 
 
-def prepare_continue(context: AppContext, conversation_id: int, *, model: str | None = None) -> Turn:
+def prepare_continue(
+    context: AppContext, conversation_id: int, *, model: str | None = None, override_budget: bool = False
+) -> Turn:
     """Ask the model to carry on a cut-off last answer; the continuation is appended to it."""
-    with _existing(context, conversation_id, model) as (session, tree, name, provider, model_id, user):
+    with _existing(context, conversation_id, model, override_budget=override_budget) as turn:
+        session, tree, name, provider, model_id, user = (
+            turn.session,
+            turn.tree,
+            turn.name,
+            turn.provider,
+            turn.model_id,
+            turn.end_user,
+        )
         path = tree.path()
         if not path or path[-1].role != "assistant" or path[-1].parent_id is None:
             raise InvalidInput(_("there is no answer to continue"))
@@ -188,7 +289,28 @@ def prepare_continue(context: AppContext, conversation_id: int, *, model: str | 
             extra=[Message("user", CONTINUE_INSTRUCTION)],
         )
         prefix = answer.content
-    return Turn(conversation_id, prompt, answer, request, name, provider, dropped, prefix=prefix)
+        billing = _billing(
+            context,
+            session,
+            turn.user,
+            request,
+            kind=CallKind.CONTINUE,
+            provider=provider,
+            model=name,
+            conversation_id=conversation_id,
+        )
+    return Turn(
+        conversation_id,
+        prompt,
+        answer,
+        request,
+        name,
+        provider,
+        dropped,
+        prefix=prefix,
+        billing=billing,
+        warning=turn.warning,
+    )
 
 
 def get_parameters(context: AppContext, conversation_id: int) -> Parameters:
@@ -248,11 +370,8 @@ def recent(session: Session, user_id: int | None, limit: int = 50) -> list[Conve
 
 
 def total_cost(session: Session, conversation_id: int) -> Decimal:
-    """What the provider reported for every answer of the conversation, in USD."""
-    # Summed here, not in SQL: SQLite keeps these as exact text, and SUM() would make floats of them.
-    answers = session.exec(
-        select(ChatMessage).where(
-            ChatMessage.conversation_id == conversation_id, col(ChatMessage.cost_usd).is_not(None)
-        )
-    ).all()
-    return sum((m.cost_usd for m in answers if m.cost_usd is not None), Decimal(0))
+    """What the conversation's calls were billed (markup included), in USD, from the ledger."""
+    total = session.exec(
+        select(func.sum(LedgerEntry.billed_cost_usd)).where(LedgerEntry.conversation_id == conversation_id)
+    ).one()
+    return total if total is not None else Decimal(0)

@@ -39,9 +39,10 @@ def split_model(name: str, settings: Settings) -> tuple[str, str]:
 class Providers:
     """The providers of one app context, each built once."""
 
-    def __init__(self, settings: Settings, secrets: SecretStore) -> None:
+    def __init__(self, settings: Settings, secrets: SecretStore, *, org: str | None = None) -> None:
         self.settings = settings
         self.secrets = secrets
+        self.org = org  # the paying organization: its own OpenRouter key is used when it has one
         self._built: dict[str, Provider] = {}
 
     def names(self) -> list[str]:
@@ -60,7 +61,15 @@ class Providers:
             return True
         if name == "ollama":
             return self.settings.providers.ollama.base_url is not None
-        return self.secrets.get(name) is not None
+        return self._key(name) is not None
+
+    def _key(self, name: str) -> str | None:
+        if name == "openrouter":
+            from mai_tui.core.secrets import openrouter_key
+
+            return openrouter_key(self.secrets, self.org)[0]
+        secret = self.secrets.get(name) if name != "ollama" else None
+        return secret.value if secret else None
 
     def get(self, name: str) -> Provider:
         if name not in self.names():
@@ -72,8 +81,7 @@ class Providers:
         return provider
 
     def _build(self, name: str) -> Provider:
-        secret = self.secrets.get(name) if name != "ollama" else None
-        key = secret.value if secret else None
+        key = self._key(name)
         timeout, brand = self.settings.provider_timeout, self.settings.webui_name
         base_url = self.base_url(name)
         if name == "anthropic":

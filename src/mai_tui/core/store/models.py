@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
-from mai_tui.core.store.types import ExactDecimal, UTCDateTime, utcnow
+from mai_tui.core.store.types import ExactDecimal, Money, UTCDateTime, utcnow
 
 DEFAULT_MARKUP = Decimal("1.3")
 
@@ -34,6 +34,11 @@ class Organization(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # units of `currency` per USD, set by an admin (no online rates); costs are stored in USD
+    exchange_rate: Decimal = Field(default=Decimal(1), sa_type=ExactDecimal(20, 10))
+    requests_per_minute: int | None = None
+    # sha256 of the org's own OpenRouter key (the key itself lives in the secret store)
+    openrouter_key_hash: str | None = Field(default=None, max_length=64)
 
 
 class User(SQLModel, table=True):
@@ -131,3 +136,152 @@ class CatalogueEntry(SQLModel, table=True):
     cache_read_price_per_mtok: Decimal | None = Field(default=None, sa_type=ExactDecimal(20, 10))
     cache_write_price_per_mtok: Decimal | None = Field(default=None, sa_type=ExactDecimal(20, 10))
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CostSource(StrEnum):
+    PROVIDER = "provider"  # the provider reported the cost with the answer
+    PRICE_TABLE = "price_table"  # estimated from the price table (the row is marked estimated)
+    OPENROUTER_GENERATION = "openrouter_generation"  # completed later from GET /generation
+    MANUAL = "manual"  # entered by an admin
+    OPENROUTER_RECONCILE = "openrouter_reconcile"  # spend OpenRouter counted that the ledger had not
+
+
+class CallKind(StrEnum):
+    CHAT = "chat"
+    ASK = "ask"
+    REGENERATE = "regenerate"
+    CONTINUE = "continue"
+    COMPARE = "compare"
+    RAG = "rag"
+    TITLE = "title"
+    MANUAL = "manual"
+    RECONCILE = "reconcile"
+
+
+def _fk(table: str, ondelete: str | None = None, nullable: bool = True) -> Column[int]:
+    return Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One model call (or one manual or reconciliation entry). Money in USD, exact."""
+
+    __tablename__ = "usage_ledger"
+    __table_args__ = (
+        UniqueConstraint("provider", "generation_id", name="uq_usage_ledger_generation"),
+        Index("ix_usage_ledger_org_day", "org_id", "day"),
+        Index("ix_usage_ledger_org_created", "org_id", "created_at"),
+        Index("ix_usage_ledger_pending", "pending"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # when the call started
+    day: date = Field(sa_column=Column(Date, nullable=False))  # created_at's date in the org's timezone
+    org_id: int = Field(sa_column=_fk("organizations", nullable=False))
+    user_id: int | None = Field(default=None, sa_column=_fk("users", "SET NULL"))
+    conversation_id: int | None = Field(default=None, sa_column=_fk("conversations", "SET NULL"))
+    message_id: int | None = Field(default=None, sa_column=_fk("messages", "SET NULL"))
+    kind: str = Field(max_length=16)
+    provider: str = Field(max_length=100)
+    model: str = Field(max_length=200)  # provider/model
+    generation_id: str | None = Field(default=None, max_length=200)
+    key_hash: str | None = Field(default=None, max_length=64)  # the org's own OpenRouter key, when used
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    raw_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
+    markup_rate: Decimal = Field(default=DEFAULT_MARKUP, sa_type=ExactDecimal(10, 4))
+    billed_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
+    currency: str = Field(default="USD", max_length=3)
+    price_snapshot: str | None = Field(default=None, sa_column=Column(Text))  # JSON of the prices used
+    cost_source: str = Field(max_length=32)
+    estimated: bool = False
+    pending: bool = False  # waiting for OpenRouter's record of this generation
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DailyUsage(SQLModel, table=True):
+    """Ledger sums per org × day (org's timezone) × user × model, kept in step with every write.
+
+    `user_id` 0 stands for "no user" (reconciliation rows), so the unique key has no NULLs.
+    """
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (UniqueConstraint("org_id", "day", "user_id", "model", name="uq_usage_daily_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(sa_column=_fk("organizations", nullable=False))
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    user_id: int = 0
+    model: str = Field(max_length=200)
+    requests: int = 0
+    prompt_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    completion_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cached_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    raw_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
+    billed_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ModelPrice(SQLModel, table=True):
+    """A list price (USD per million tokens) valid from a date, with where it came from."""
+
+    __tablename__ = "model_prices"
+    __table_args__ = (UniqueConstraint("provider", "model", "valid_from", name="uq_model_prices_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=100)
+    model: str = Field(max_length=200)  # the provider's model id
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    input_per_mtok: Decimal = Field(sa_type=ExactDecimal(20, 10))
+    output_per_mtok: Decimal = Field(sa_type=ExactDecimal(20, 10))
+    cached_input_per_mtok: Decimal | None = Field(default=None, sa_type=ExactDecimal(20, 10))
+    cache_write_per_mtok: Decimal | None = Field(default=None, sa_type=ExactDecimal(20, 10))
+    source: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SyncStatus(SQLModel, table=True):
+    """The OpenRouter sync's lease (one worker at a time) and what its last run did."""
+
+    __tablename__ = "usage_sync_status"
+
+    name: str = Field(primary_key=True, max_length=64)
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_result: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ClosedDay(SQLModel, table=True):
+    """A finished UTC day of an org's OpenRouter key, checked against `/activity` and closed."""
+
+    __tablename__ = "usage_closed_days"
+
+    org_id: int = Field(sa_column=Column(Integer, ForeignKey("organizations.id"), primary_key=True))
+    key_hash: str = Field(primary_key=True, max_length=64)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    activity_usd: Decimal = Field(sa_type=Money)
+    ledger_usd: Decimal = Field(sa_type=Money)
+    difference_usd: Decimal = Field(sa_type=Money)
+    closed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class KeyState(SQLModel, table=True):
+    """What the sync knows of an org's own OpenRouter key: what it had spent when first seen
+    (not billed: it predates this app's use of the key) and the counter it read last."""
+
+    __tablename__ = "usage_key_state"
+
+    org_id: int = Field(sa_column=Column(Integer, ForeignKey("organizations.id"), primary_key=True))
+    key_hash: str = Field(primary_key=True, max_length=64)
+    baseline_usd: Decimal = Field(sa_type=Money)
+    last_usage_usd: Decimal = Field(sa_type=Money)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

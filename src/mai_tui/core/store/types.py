@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Numeric, String
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -79,3 +79,37 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Now, in UTC, with microseconds dropped (MySQL DATETIME keeps whole seconds)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+MONEY_PLACES = 10  # money is exact to 1e-10 USD everywhere
+_MONEY_UNIT = Decimal(1).scaleb(-MONEY_PLACES)
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """`value` rounded half-to-even to the ledger's 1e-10 USD."""
+    return Decimal(value).quantize(_MONEY_UNIT, rounding=ROUND_HALF_EVEN)
+
+
+class Money(TypeDecorator[Decimal]):
+    """USD stored as a whole number of 1e-10 dollars (BIGINT) on every database.
+
+    Integers add up exactly in SQL everywhere (SQLite included, where NUMERIC is a float),
+    so ledger sums and rollup increments run in the database; code only ever sees `Decimal`.
+    The range is ±922 million dollars.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return int(to_money(value).scaleb(MONEY_PLACES))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return tidy(Decimal(int(value)).scaleb(-MONEY_PLACES))
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        return self  # comparisons and arithmetic with Decimal literals bind as money units too

@@ -1,0 +1,175 @@
+"""The usage ledger: one row per model call, and daily rollups kept equal to it.
+
+Every write goes through `record` (a new row) or `amend` (a row whose cost became known
+later), which update the org × day × user × model rollup in the same transaction. The day
+is the call's date in the org's timezone. Money is USD, exact to 1e-10 (`Money`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
+
+from mai_tui.core.store.models import DailyUsage, LedgerEntry, Organization
+from mai_tui.core.store.types import to_money, utcnow
+
+SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens")
+MONEY = ("raw_cost_usd", "billed_cost_usd")
+NO_USER = 0  # the rollup's user for rows that belong to no user (reconciliation)
+
+
+def local_day(org: Organization, at: datetime) -> date:
+    """The date of `at` in the org's timezone (what "today" means for its bill)."""
+    return at.astimezone(ZoneInfo(org.timezone)).date()
+
+
+def billed(raw: Decimal, markup: Decimal) -> Decimal:
+    return to_money(raw * markup)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What one write adds to a rollup (amendments may subtract)."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    raw_cost_usd: Decimal = Decimal(0)
+    billed_cost_usd: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, entry: LedgerEntry, *, requests: int = 1) -> Delta:
+        return cls(
+            requests,
+            entry.prompt_tokens,
+            entry.completion_tokens,
+            entry.cached_tokens,
+            entry.cache_write_tokens,
+            entry.reasoning_tokens,
+            entry.raw_cost_usd,
+            entry.billed_cost_usd,
+        )
+
+    def minus(self, other: Delta) -> Delta:
+        return Delta(*(getattr(self, name) - getattr(other, name) for name in (*SUMMED, *MONEY)))
+
+
+def _add_to_rollup(session: Session, entry: LedgerEntry, delta: Delta) -> None:
+    """Upsert the rollup row of `entry`'s org, day, user and model, adding `delta` in SQL.
+
+    The database adds (not Python), so concurrent writers on PostgreSQL/MySQL never lose an update.
+    """
+    table = DailyUsage.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {
+        "org_id": entry.org_id,
+        "day": entry.day,
+        "user_id": entry.user_id or NO_USER,
+        "model": entry.model,
+        "updated_at": utcnow(),
+        **{name: getattr(delta, name) for name in (*SUMMED, *MONEY)},
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "mysql":
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        mysql = mysql_insert(table).values(**values)
+        increments = {name: table.c[name] + mysql.inserted[name] for name in (*SUMMED, *MONEY)}
+        statement: Any = mysql.on_duplicate_key_update(updated_at=mysql.inserted.updated_at, **increments)
+    else:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert: Any = insert(table).values(**values)
+        increments = {name: table.c[name] + upsert.excluded[name] for name in (*SUMMED, *MONEY)}
+        statement = upsert.on_conflict_do_update(
+            index_elements=["org_id", "day", "user_id", "model"],
+            set_={"updated_at": upsert.excluded.updated_at, **increments},
+        )
+    session.execute(statement)
+
+
+def record(session: Session, org: Organization, entry: LedgerEntry) -> LedgerEntry:
+    """Add one ledger row for `org` (its markup in force now, its local day) and its rollup."""
+    assert org.id is not None
+    entry.org_id = org.id
+    entry.day = local_day(org, entry.created_at)
+    entry.markup_rate = org.markup_rate
+    entry.raw_cost_usd = to_money(entry.raw_cost_usd)
+    entry.billed_cost_usd = billed(entry.raw_cost_usd, entry.markup_rate)
+    session.add(entry)
+    session.flush()
+    _add_to_rollup(session, entry, Delta.of(entry))
+    return entry
+
+
+def amend(session: Session, entry: LedgerEntry, **changes: Any) -> LedgerEntry:
+    """Change a row's tokens or cost (e.g. completed from OpenRouter's record) and move its
+    rollup by the difference, in the same transaction. Markup and day stay as recorded."""
+    before = Delta.of(entry, requests=0)
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    entry.raw_cost_usd = to_money(entry.raw_cost_usd)
+    entry.billed_cost_usd = billed(entry.raw_cost_usd, entry.markup_rate)
+    session.add(entry)
+    session.flush()
+    _add_to_rollup(session, entry, Delta.of(entry, requests=0).minus(before))
+    return entry
+
+
+def snapshot(prices: Mapping[str, Any]) -> str:
+    return json.dumps({k: str(v) if isinstance(v, Decimal) else v for k, v in prices.items()}, sort_keys=True)
+
+
+def find_generation(session: Session, provider: str, generation_id: str) -> LedgerEntry | None:
+    return session.exec(
+        select(LedgerEntry).where(LedgerEntry.provider == provider, LedgerEntry.generation_id == generation_id)
+    ).first()
+
+
+@dataclass(frozen=True)
+class Totals:
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw_cost_usd: Decimal = Decimal(0)
+    billed_cost_usd: Decimal = Decimal(0)
+    updated_at: datetime | None = None
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Totals:
+    """Sums of the org's rollups over the days first..last (inclusive): one indexed read."""
+    table = DailyUsage
+    row = session.execute(  # sqlmodel's select() types at most four columns
+        sql_select(
+            func.coalesce(func.sum(table.requests), 0),
+            func.coalesce(func.sum(table.prompt_tokens), 0),
+            func.coalesce(func.sum(table.completion_tokens), 0),
+            func.sum(table.raw_cost_usd),
+            func.sum(table.billed_cost_usd),
+            func.max(table.updated_at),
+        ).where(col(table.org_id) == org_id, col(table.day) >= first, col(table.day) <= last)
+    ).one()
+    return Totals(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        row[3] if row[3] is not None else Decimal(0),
+        row[4] if row[4] is not None else Decimal(0),
+        row[5],
+    )
