@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
-from mai_tui.core.store.models import DailyUsage, LedgerEntry, Organization
+from mai_tui.core.store.models import CallKind, DailyUsage, LedgerEntry, Organization
 from mai_tui.core.store.types import to_money, utcnow
 
 SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens")
@@ -50,7 +50,7 @@ class Delta:
     billed_cost_usd: Decimal = Decimal(0)
 
     @classmethod
-    def of(cls, entry: LedgerEntry, *, requests: int = 1) -> Delta:
+    def of(cls, entry: LedgerEntry, *, requests: int) -> Delta:
         return cls(
             requests,
             entry.prompt_tokens,
@@ -61,6 +61,10 @@ class Delta:
             entry.raw_cost_usd,
             entry.billed_cost_usd,
         )
+
+    @classmethod
+    def of_rollup(cls, row: DailyUsage) -> Delta:
+        return cls(*(getattr(row, name) for name in (*SUMMED, *MONEY)))
 
     def minus(self, other: Delta) -> Delta:
         return Delta(*(getattr(self, name) - getattr(other, name) for name in (*SUMMED, *MONEY)))
@@ -110,8 +114,13 @@ def record(session: Session, org: Organization, entry: LedgerEntry) -> LedgerEnt
     entry.billed_cost_usd = billed(entry.raw_cost_usd, entry.markup_rate)
     session.add(entry)
     session.flush()
-    _add_to_rollup(session, entry, Delta.of(entry))
+    _add_to_rollup(session, entry, Delta.of(entry, requests=requests_of(entry)))
     return entry
+
+
+def requests_of(entry: LedgerEntry) -> int:
+    """A reconciliation row corrects money; every other row is one request."""
+    return 0 if entry.kind == CallKind.RECONCILE else 1
 
 
 def amend(session: Session, entry: LedgerEntry, **changes: Any) -> LedgerEntry:
@@ -173,3 +182,47 @@ def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Tot
         row[4] if row[4] is not None else Decimal(0),
         row[5],
     )
+
+
+RollupKey = tuple[int, date, int, str]  # org, day, user (NO_USER for none), model
+
+
+def rollup_mismatches(session: Session) -> dict[RollupKey, tuple[Delta, Delta]]:
+    """Rollup rows that differ from the ledger summed the same way: (rollup, ledger) per key.
+
+    Empty when the books are consistent; `mai doctor` and the tests check it.
+    """
+    user = func.coalesce(col(LedgerEntry.user_id), NO_USER)
+    requests = func.sum(case((col(LedgerEntry.kind) == CallKind.RECONCILE.value, 0), else_=1))
+    sums = [func.sum(getattr(LedgerEntry, name)) for name in (*SUMMED[1:], *MONEY)]
+    query = sql_select(
+        col(LedgerEntry.org_id), col(LedgerEntry.day), user, col(LedgerEntry.model), requests, *sums
+    ).group_by(col(LedgerEntry.org_id), col(LedgerEntry.day), user, col(LedgerEntry.model))
+    from_ledger: dict[RollupKey, Delta] = {}
+    for org, day, user_id, model, n, prompt, completion, cached, written, reasoning, raw, paid in session.execute(
+        query
+    ).all():
+        from_ledger[(org, day, int(user_id), model)] = Delta(
+            int(n or 0),
+            int(prompt or 0),
+            int(completion or 0),
+            int(cached or 0),
+            int(written or 0),
+            int(reasoning or 0),
+            raw or Decimal(0),
+            paid or Decimal(0),
+        )
+    from_rollups = {
+        (row.org_id, row.day, row.user_id, row.model): Delta.of_rollup(row)
+        for row in session.exec(select(DailyUsage)).all()
+    }
+    zero = Delta()
+    return {
+        key: (from_rollups.get(key, zero), from_ledger.get(key, zero))
+        for key in set(from_ledger) | set(from_rollups)
+        if _normal(from_rollups.get(key, zero)) != _normal(from_ledger.get(key, zero))
+    }
+
+
+def _normal(delta: Delta) -> Delta:
+    return Delta(*(getattr(delta, name) for name in SUMMED), *(to_money(getattr(delta, name)) for name in MONEY))

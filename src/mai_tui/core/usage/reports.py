@@ -1,0 +1,296 @@
+"""Reading the ledger: today and this month for an org, reports by day/model/user/org,
+monthly statements, 30-day series. Everything reads the daily rollups (one indexed range
+per org), never the whole ledger. Amounts are USD; `in_currency` converts for display."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
+
+from mai_tui.core.errors import InvalidInput
+from mai_tui.core.store.models import ClosedDay, CostSource, DailyUsage, LedgerEntry, Organization, User
+from mai_tui.core.store.types import utcnow
+from mai_tui.core.usage import ledger
+from mai_tui.i18n import _
+
+
+def in_currency(org: Organization, usd: Decimal) -> Decimal:
+    """`usd` in the org's display currency, at the rate its admin set (cents, half-even)."""
+    return (usd * org.exchange_rate).quantize(Decimal("0.01"))
+
+
+def org_today(org: Organization, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(org.timezone)).date()
+
+
+@dataclass(frozen=True)
+class Live:
+    """Today (in the org's timezone) and this month, for one org."""
+
+    org: str
+    day: date
+    today: ledger.Totals
+    month: ledger.Totals
+    monthly_limit_usd: Decimal | None
+    currency: str
+    exchange_rate: Decimal
+
+    @property
+    def limit_share(self) -> Decimal | None:
+        if not self.monthly_limit_usd:
+            return None
+        return self.month.billed_cost_usd / self.monthly_limit_usd
+
+
+def live(session: Session, org: Organization, now: datetime | None = None) -> Live:
+    assert org.id is not None
+    today = org_today(org, now)
+    return Live(
+        org.name,
+        today,
+        ledger.rollup_totals(session, org.id, today, today),
+        ledger.rollup_totals(session, org.id, today.replace(day=1), today),
+        org.monthly_limit_usd,
+        org.currency,
+        org.exchange_rate,
+    )
+
+
+class GroupBy(StrEnum):
+    DAY = "day"
+    MODEL = "model"
+    USER = "user"
+    ORG = "org"
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    key: str  # the day (ISO), model, user name or org name
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    raw_cost_usd: Decimal
+    billed_cost_usd: Decimal
+
+    @property
+    def markup_usd(self) -> Decimal:
+        return self.billed_cost_usd - self.raw_cost_usd
+
+
+def report(
+    session: Session, first: date, last: date, by: GroupBy, *, org: Organization | None = None
+) -> list[ReportRow]:
+    """Sums over first..last (each org's own days), grouped; biggest cost first except by day."""
+    if last < first:
+        raise InvalidInput(_("the report ends ({last}) before it starts ({first})").format(first=first, last=last))
+    table = DailyUsage
+    group = {
+        GroupBy.DAY: col(table.day),
+        GroupBy.MODEL: col(table.model),
+        GroupBy.USER: func.coalesce(col(User.name), "-"),
+        GroupBy.ORG: col(Organization.name),
+    }[by]
+    query = (
+        sql_select(
+            group,
+            func.sum(table.requests),
+            func.sum(table.prompt_tokens),
+            func.sum(table.completion_tokens),
+            func.sum(table.raw_cost_usd),
+            func.sum(table.billed_cost_usd),
+        )
+        .select_from(table)
+        .where(col(table.day) >= first, col(table.day) <= last)
+        .group_by(group)
+    )
+    if by is GroupBy.USER:
+        query = query.outerjoin(User, col(User.id) == col(table.user_id))
+    if by is GroupBy.ORG:
+        query = query.join(Organization, col(Organization.id) == col(table.org_id))
+    if org is not None:
+        query = query.where(col(table.org_id) == org.id)
+    rows = [
+        ReportRow(
+            key.isoformat() if isinstance(key, date) else str(key),
+            int(requests or 0),
+            int(prompt or 0),
+            int(completion or 0),
+            raw if raw is not None else Decimal(0),
+            billed if billed is not None else Decimal(0),
+        )
+        for key, requests, prompt, completion, raw, billed in session.execute(query).all()
+    ]
+    if by is GroupBy.DAY:
+        return sorted(rows, key=lambda r: r.key)
+    return sorted(rows, key=lambda r: (-r.billed_cost_usd, r.key))
+
+
+def parse_month(text: str) -> tuple[date, date]:
+    try:
+        first = datetime.strptime(text.strip(), "%Y-%m").date()
+    except ValueError:
+        raise InvalidInput(_("'{text}' is not a month: use YYYY-MM").format(text=text)) from None
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    model: str
+    user: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    raw_cost_usd: Decimal
+    billed_cost_usd: Decimal
+
+    @property
+    def markup_usd(self) -> Decimal:
+        return self.billed_cost_usd - self.raw_cost_usd
+
+
+@dataclass(frozen=True)
+class Statement:
+    org: str
+    month: str
+    first: date
+    last: date
+    currency: str
+    exchange_rate: Decimal
+    lines: Sequence[StatementLine]
+
+    @property
+    def raw_cost_usd(self) -> Decimal:
+        return sum((line.raw_cost_usd for line in self.lines), Decimal(0))
+
+    @property
+    def billed_cost_usd(self) -> Decimal:
+        return sum((line.billed_cost_usd for line in self.lines), Decimal(0))
+
+
+def statement(session: Session, org: Organization, month: str) -> Statement:
+    """The month's invoice lines (the org's days) per model and user: raw, markup, billed."""
+    first, last = parse_month(month)
+    table = DailyUsage
+    user = func.coalesce(col(User.name), "-")
+    query = (
+        sql_select(
+            col(table.model),
+            user,
+            func.sum(table.requests),
+            func.sum(table.prompt_tokens),
+            func.sum(table.completion_tokens),
+            func.sum(table.raw_cost_usd),
+            func.sum(table.billed_cost_usd),
+        )
+        .select_from(table)
+        .outerjoin(User, col(User.id) == col(table.user_id))
+        .where(col(table.org_id) == org.id, col(table.day) >= first, col(table.day) <= last)
+        .group_by(col(table.model), user)
+        .order_by(col(table.model), user)
+    )
+    lines = [
+        StatementLine(
+            str(model),
+            str(name),
+            int(r or 0),
+            int(p or 0),
+            int(c or 0),
+            raw if raw is not None else Decimal(0),
+            billed if billed is not None else Decimal(0),
+        )
+        for model, name, r, p, c, raw, billed in session.execute(query).all()
+    ]
+    return Statement(org.name, month.strip(), first, last, org.currency, org.exchange_rate, lines)
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    billed_cost_usd: Decimal
+    tokens: int
+
+
+def daily_series(session: Session, org: Organization, days: int = 30, now: datetime | None = None) -> list[DayPoint]:
+    """One point per day of the last `days` days (the org's), zero where nothing was used."""
+    last = org_today(org, now)
+    first = last - timedelta(days=days - 1)
+    by_day = {row.key: row for row in report(session, first, last, GroupBy.DAY, org=org)}
+    points = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day.isoformat())
+        points.append(
+            DayPoint(
+                day,
+                row.billed_cost_usd if row else Decimal(0),
+                (row.prompt_tokens + row.completion_tokens) if row else 0,
+            )
+        )
+    return points
+
+
+def reconciliations(session: Session, org: Organization, first: date, last: date) -> list[LedgerEntry]:
+    """The reconciliation rows of the org in first..last: differences to look at."""
+    return list(
+        session.exec(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.org_id == org.id,
+                LedgerEntry.cost_source == CostSource.OPENROUTER_RECONCILE.value,
+                col(LedgerEntry.day) >= first,
+                col(LedgerEntry.day) <= last,
+            )
+            .order_by(col(LedgerEntry.created_at).desc())
+        ).all()
+    )
+
+
+def closed_days(session: Session, org: Organization, limit: int = 30) -> list[ClosedDay]:
+    return list(
+        session.exec(
+            select(ClosedDay).where(ClosedDay.org_id == org.id).order_by(col(ClosedDay.day).desc()).limit(limit)
+        ).all()
+    )
+
+
+REPORT_COLUMNS = (
+    "key",
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "raw_cost_usd",
+    "markup_usd",
+    "billed_cost_usd",
+)
+
+
+def report_csv(rows: Sequence[ReportRow], by: GroupBy) -> str:
+    """A report as CSV (money as exact decimal strings, USD); the first column is named after `by`."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((by.value, *REPORT_COLUMNS[1:]))
+    for row in rows:
+        writer.writerow(
+            (
+                row.key,
+                row.requests,
+                row.prompt_tokens,
+                row.completion_tokens,
+                f"{row.raw_cost_usd:f}",
+                f"{row.markup_usd:f}",
+                f"{row.billed_cost_usd:f}",
+            )
+        )
+    return out.getvalue()
