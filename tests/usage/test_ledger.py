@@ -7,6 +7,7 @@ import random
 import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -35,7 +36,7 @@ def make_org(context: AppContext, name: str = "acme", **changes: str) -> int:
 
 
 def entry(model: str = "openrouter/openai/gpt-4o-mini", cost: str = "0.00002415", **fields: object) -> LedgerEntry:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "created_at": NOW,
         "day": date(2000, 1, 1),  # record() sets the org's day
         "org_id": 0,
@@ -87,10 +88,8 @@ def test_rollups_always_equal_the_ledger(context: AppContext) -> None:
     """Hundreds of random calls, amendments and reconciliations: the rollups never drift."""
     orgs = [make_org(context, "a", timezone="Europe/Warsaw"), make_org(context, "b", timezone="America/New_York")]
     with context.session() as session:
-        users = [None] + [
-            session.exec(select(User).where(User.name == "tester")).one().id,
-        ]
-    rng = random.Random(7)
+        users = [None, session.exec(select(User).where(User.name == "tester")).one().id]
+    rng = random.Random(7)  # noqa: S311 - a fixed, reproducible sequence
     models = ["openrouter/openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5", "openai/gpt-4o"]
     written: list[int] = []
     for n in range(300):
@@ -108,9 +107,9 @@ def test_rollups_always_equal_the_ledger(context: AppContext) -> None:
         written.append(record(context, rng.choice(orgs), row).id or 0)
     for row_id in rng.sample(written, 40):
         with context.session() as session:
-            row = session.get(LedgerEntry, row_id)
-            assert row is not None
-            ledger.amend(session, row, raw_cost_usd=Decimal("0.0123456789"), completion_tokens=7, pending=False)
+            stored = session.get(LedgerEntry, row_id)
+            assert stored is not None
+            ledger.amend(session, stored, raw_cost_usd=Decimal("0.0123456789"), completion_tokens=7, pending=False)
     with context.session(write=False) as session:
         assert ledger.rollup_mismatches(session) == {}
         total = sum((r.billed_cost_usd for r in session.exec(select(LedgerEntry))), Decimal(0))
@@ -161,7 +160,9 @@ def test_a_generation_is_recorded_once(context: AppContext) -> None:
         first = charge(session, billing, answer, message_id=None)
     with context.session() as session:
         again = charge(session, billing, answer, message_id=None)
-    assert first is not None and again is not None and first.id == again.id
+    assert first is not None
+    assert again is not None
+    assert first.id == again.id
     with context.session(write=False) as session:
         assert len(session.exec(select(LedgerEntry)).all()) == 1
 
@@ -181,7 +182,8 @@ def test_no_usage_is_estimated_from_the_price_table_and_marked(context: AppConte
     # 1,500 × $3 + 8,000 × $0.30 + 500 × $3.75 + 500 × $15, per million
     assert row.raw_cost_usd == Decimal("0.016275")
     assert (row.cost_source, row.estimated) == ("price_table", True)
-    assert row.price_snapshot is not None and '"input_per_mtok": "3"' in row.price_snapshot
+    assert row.price_snapshot is not None
+    assert '"input_per_mtok": "3"' in row.price_snapshot
 
 
 def test_a_stopped_stream_is_estimated_and_an_openrouter_one_left_pending(context: AppContext) -> None:
@@ -205,7 +207,8 @@ def test_a_stopped_stream_is_estimated_and_an_openrouter_one_left_pending(contex
         free = charge(session, unknown, refused, message_id=None)
         assert free is not None
         assert (free.raw_cost_usd, free.pending, free.estimated) == (Decimal(0), False, True)
-        assert free.note is not None and "no price" in free.note
+        assert free.note is not None
+        assert "no price" in free.note
 
 
 def _spend(context: AppContext, org_id: int, usd: str) -> None:
@@ -236,7 +239,8 @@ def test_budget_warns_at_80_percent_refuses_at_the_limit_and_admins_may_override
         assert org is not None
         member = session.exec(select(User).where(User.name == "u-user")).one()
         warning = check_spending(session, org, member, now=NOW)
-        assert warning is not None and "80%" in warning
+        assert warning is not None
+        assert "80%" in warning
     _spend(context, org_id, "2")  # exactly the limit
     with context.session() as session:
         org = session.get(Organization, org_id)
@@ -299,6 +303,7 @@ def test_catalogue_prices_become_dated_price_rows(context: AppContext) -> None:
         assert prices.refresh_from_catalogue(session, today=date(2026, 11, 27)) == 0  # unchanged: nothing new
         old = prices.price_on(session, "openrouter", "deepseek/deepseek-chat", date(2026, 11, 26))
         new = prices.price_on(session, "openrouter", "deepseek/deepseek-chat", date(2026, 11, 27))
-        assert old is not None and new is not None
+        assert old is not None
+        assert new is not None
         assert (old.input_per_mtok, new.input_per_mtok) == (Decimal("0.28"), Decimal("0.3"))
         assert new.source.startswith("openrouter model list")
