@@ -28,18 +28,17 @@ def _read_key() -> str:
 
 @app.command("set", help=_("Store a key (typed at a hidden prompt, or piped on stdin)."))
 def set_key(provider: ProviderArg, org: OrgOption = None) -> None:
-    from mai_tui.core.accounts import require_admin
     from mai_tui.core.secrets import Source, secret_name
-    from mai_tui.core.usage.orgs import get_org
+    from mai_tui.core.usage.orgs import set_org_key
 
     with signed_in() as (ctx, session, actor):
         store = ctx.secrets
         store.check_name(provider)
-        if org is not None:
-            require_admin(actor)
-            get_org(session, org)
         name = secret_name(provider, org)
-        secret = store.set(name, _read_key())
+        if org is not None:
+            secret = set_org_key(session, store, actor, org, _read_key())
+        else:
+            secret = store.set(name, _read_key())
     if secret.source is Source.FILE:
         warn(
             _("No OS keyring is available: the key is stored as plain text in {path} (mode 0600).").format(
@@ -88,17 +87,15 @@ def list_keys(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSO
 
 @app.command("delete", help=_("Delete a stored key."))
 def delete_key(provider: ProviderArg, org: OrgOption = None) -> None:
-    from mai_tui.core.accounts import require_admin
     from mai_tui.core.errors import NotFound
     from mai_tui.core.secrets import secret_name
+    from mai_tui.core.usage.orgs import remove_org_key
 
-    with signed_in() as (ctx, _session, actor):
+    with signed_in() as (ctx, session, actor):
         store = ctx.secrets
         store.check_name(provider)
-        if org is not None:
-            require_admin(actor)
         name = secret_name(provider, org)
-        removed = store.delete(name)
+        removed = remove_org_key(session, store, actor, org) if org is not None else store.delete(name)
     if not removed:
         raise NotFound(_("no stored {name} key").format(name=name))
     say(_("Deleted the {name} key from {places}.").format(name=name, places=", ".join(s.value for s in removed)))

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from mai_tui.core.accounts import check_name, get_user, require_admin
 from mai_tui.core.errors import InvalidInput, NotFound
+from mai_tui.core.secrets import Secret, SecretStore, Source, key_hash, secret_name
 from mai_tui.core.store.models import DEFAULT_MARKUP, Organization, User
 from mai_tui.i18n import _
 
@@ -133,3 +134,27 @@ def ensure_personal_org(session: Session) -> Organization:
         session.add(org)
         session.flush()
     return org
+
+
+def set_org_key(session: Session, secrets: SecretStore, actor: User, org_name: str, key: str) -> Secret:
+    """Store an org's own OpenRouter key (admin only): the key in the secret store, its
+    SHA-256 on the org, which is how OpenRouter names it to the usage sync."""
+    require_admin(actor)
+    org = get_org(session, org_name)
+    secret = secrets.set(secret_name("openrouter", org.name), key)
+    org.openrouter_key_hash = key_hash(secret.value)
+    session.add(org)
+    session.flush()
+    return secret
+
+
+def remove_org_key(session: Session, secrets: SecretStore, actor: User, org_name: str) -> list[Source]:
+    """Delete an org's own OpenRouter key (admin only); its calls use the shared key again."""
+    require_admin(actor)
+    org = find_org(session, org_name)
+    removed = secrets.delete(secret_name("openrouter", org_name))
+    if org is not None:
+        org.openrouter_key_hash = None
+        session.add(org)
+        session.flush()
+    return removed
