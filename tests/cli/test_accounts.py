@@ -62,6 +62,8 @@ def test_admin_manages_users_and_orgs(mai: Mai) -> None:
         "currency": "PLN",
         "timezone": "Europe/Warsaw",
         "active": False,
+        "exchange_rate": "1",
+        "requests_per_minute": None,
         "has_openrouter_key": False,
     }
     users = {u["name"]: u for u in mai("users", "list", "--json").json()}

@@ -18,6 +18,8 @@ Markup = Annotated[str | None, typer.Option("--markup", help=_("Markup rate, e.g
 Limit = Annotated[str | None, typer.Option("--monthly-limit", help=_("Monthly limit in USD."))]
 Currency = Annotated[str | None, typer.Option("--currency", help=_("ISO 4217 code for display, e.g. EUR."))]
 Timezone = Annotated[str | None, typer.Option("--timezone", help=_("IANA timezone, e.g. Europe/Warsaw."))]
+Rate = Annotated[str | None, typer.Option("--exchange-rate", help=_("Units of the currency per USD, for display."))]
+PerMinute = Annotated[int | None, typer.Option("--rpm", help=_("Requests per minute (0: no limit)."))]
 
 
 def _row(org: Organization, has_key: bool) -> dict[str, Any]:
@@ -28,18 +30,27 @@ def _row(org: Organization, has_key: bool) -> dict[str, Any]:
         "currency": org.currency,
         "timezone": org.timezone,
         "active": org.active,
+        "exchange_rate": org.exchange_rate,
+        "requests_per_minute": org.requests_per_minute,
         "has_openrouter_key": has_key,
     }
 
 
 @app.command("add", help=_("Add an organization (admin only)."))
 def add(
-    name: str, markup: Markup = None, monthly_limit: Limit = None, currency: Currency = None, timezone: Timezone = None
+    name: str,
+    markup: Markup = None,
+    monthly_limit: Limit = None,
+    currency: Currency = None,
+    timezone: Timezone = None,
+    exchange_rate: Rate = None,
+    rpm: PerMinute = None,
 ) -> None:
     from mai_tui.core.usage.orgs import OrgChanges, add_org
 
+    changes = OrgChanges(markup, monthly_limit, currency, timezone, None, exchange_rate, rpm)
     with signed_in() as (_ctx, session, actor):
-        org = add_org(session, actor, name, OrgChanges(markup, monthly_limit, currency, timezone))
+        org = add_org(session, actor, name, changes)
     say(_("Added organization '{name}' (markup {markup}).").format(name=org.name, markup=org.markup_rate))
 
 
@@ -51,12 +62,15 @@ def set_org(
     currency: Currency = None,
     timezone: Timezone = None,
     active: Annotated[bool | None, typer.Option("--active/--inactive", help=_("Allow or stop its usage."))] = None,
+    exchange_rate: Rate = None,
+    rpm: PerMinute = None,
 ) -> None:
     from mai_tui.core.usage.orgs import OrgChanges
     from mai_tui.core.usage.orgs import set_org as change
 
+    changes = OrgChanges(markup, monthly_limit, currency, timezone, active, exchange_rate, rpm)
     with signed_in() as (_ctx, session, actor):
-        org = change(session, actor, name, OrgChanges(markup, monthly_limit, currency, timezone, active))
+        org = change(session, actor, name, changes)
     say(_("Updated organization '{name}'.").format(name=org.name))
 
 
@@ -89,6 +103,8 @@ def list_orgs(json_out: Annotated[bool, typer.Option("--json", help=_("Print JSO
         _("currency"),
         _("timezone"),
         _("active"),
+        _("exchange rate"),
+        _("requests/min"),
         _("own OpenRouter key"),
     ]
     print_table(headers, [list(r.values()) for r in rows])

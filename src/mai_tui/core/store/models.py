@@ -190,6 +190,7 @@ class LedgerEntry(SQLModel, table=True):
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    unsplit_tokens: int = 0  # known only as a total (a manual record without an input/output split)
     raw_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
     markup_rate: Decimal = Field(default=DEFAULT_MARKUP, sa_type=ExactDecimal(10, 4))
     billed_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
@@ -221,6 +222,7 @@ class DailyUsage(SQLModel, table=True):
     cached_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     reasoning_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    unsplit_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     raw_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
     billed_cost_usd: Decimal = Field(default=Decimal(0), sa_type=Money)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

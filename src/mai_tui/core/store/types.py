@@ -86,8 +86,8 @@ _MONEY_UNIT = Decimal(1).scaleb(-MONEY_PLACES)
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
-    """`value` rounded half-to-even to the ledger's 1e-10 USD."""
-    return Decimal(value).quantize(_MONEY_UNIT, rounding=ROUND_HALF_EVEN)
+    """`value` rounded half-to-even to the ledger's 1e-10 USD (written without trailing zeros)."""
+    return tidy(Decimal(value).quantize(_MONEY_UNIT, rounding=ROUND_HALF_EVEN))
 
 
 class Money(TypeDecorator[Decimal]):

@@ -55,6 +55,10 @@ def check_spending(
 ) -> str | None:
     """Refuse a call the org cannot make now; a warning text when it is close to its limit."""
     now = now or utcnow()
+    if not org.active:
+        raise BudgetExceeded(
+            _("{org} is inactive: an admin can turn it back on (mai orgs set {org} --active)").format(org=org.name)
+        )
     if org.requests_per_minute is not None:
         recent = session.exec(
             select(func.count())

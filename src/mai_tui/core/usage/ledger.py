@@ -22,7 +22,15 @@ from sqlmodel import Session, col, select
 from mai_tui.core.store.models import CallKind, DailyUsage, LedgerEntry, Organization
 from mai_tui.core.store.types import to_money, utcnow
 
-SUMMED = ("requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens")
+SUMMED = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "unsplit_tokens",
+)
 MONEY = ("raw_cost_usd", "billed_cost_usd")
 NO_USER = 0  # the rollup's user for rows that belong to no user (reconciliation)
 
@@ -46,6 +54,7 @@ class Delta:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    unsplit_tokens: int = 0
     raw_cost_usd: Decimal = Decimal(0)
     billed_cost_usd: Decimal = Decimal(0)
 
@@ -58,6 +67,7 @@ class Delta:
             entry.cached_tokens,
             entry.cache_write_tokens,
             entry.reasoning_tokens,
+            entry.unsplit_tokens,
             entry.raw_cost_usd,
             entry.billed_cost_usd,
         )
@@ -152,13 +162,14 @@ class Totals:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    unsplit_tokens: int = 0
     raw_cost_usd: Decimal = Decimal(0)
     billed_cost_usd: Decimal = Decimal(0)
     updated_at: datetime | None = None
 
     @property
     def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
+        return self.prompt_tokens + self.completion_tokens + self.unsplit_tokens
 
 
 def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Totals:
@@ -169,6 +180,7 @@ def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Tot
             func.coalesce(func.sum(table.requests), 0),
             func.coalesce(func.sum(table.prompt_tokens), 0),
             func.coalesce(func.sum(table.completion_tokens), 0),
+            func.coalesce(func.sum(table.unsplit_tokens), 0),
             func.sum(table.raw_cost_usd),
             func.sum(table.billed_cost_usd),
             func.max(table.updated_at),
@@ -178,9 +190,10 @@ def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Tot
         int(row[0]),
         int(row[1]),
         int(row[2]),
-        row[3] if row[3] is not None else Decimal(0),
+        int(row[3]),
         row[4] if row[4] is not None else Decimal(0),
-        row[5],
+        row[5] if row[5] is not None else Decimal(0),
+        row[6],
     )
 
 
@@ -199,19 +212,9 @@ def rollup_mismatches(session: Session) -> dict[RollupKey, tuple[Delta, Delta]]:
         col(LedgerEntry.org_id), col(LedgerEntry.day), user, col(LedgerEntry.model), requests, *sums
     ).group_by(col(LedgerEntry.org_id), col(LedgerEntry.day), user, col(LedgerEntry.model))
     from_ledger: dict[RollupKey, Delta] = {}
-    for org, day, user_id, model, n, prompt, completion, cached, written, reasoning, raw, paid in session.execute(
-        query
-    ).all():
-        from_ledger[(org, day, int(user_id), model)] = Delta(
-            int(n or 0),
-            int(prompt or 0),
-            int(completion or 0),
-            int(cached or 0),
-            int(written or 0),
-            int(reasoning or 0),
-            raw or Decimal(0),
-            paid or Decimal(0),
-        )
+    for org, day, user_id, model, n, *counts, raw, paid in session.execute(query).all():
+        values: list[Any] = [int(n or 0), *(int(c or 0) for c in counts), raw or Decimal(0), paid or Decimal(0)]
+        from_ledger[(org, day, int(user_id), model)] = Delta(*values)
     from_rollups = {
         (row.org_id, row.day, row.user_id, row.model): Delta.of_rollup(row)
         for row in session.exec(select(DailyUsage)).all()

@@ -26,6 +26,8 @@ class OrgChanges:
     currency: str | None = None
     timezone: str | None = None
     active: bool | None = None
+    exchange_rate: str | Decimal | None = None  # units of `currency` per USD
+    requests_per_minute: int | None = None  # 0 removes the limit
 
 
 def parse_decimal(
@@ -76,6 +78,14 @@ def _apply(org: Organization, changes: OrgChanges) -> None:
         org.timezone = check_timezone(changes.timezone)
     if changes.active is not None:
         org.active = changes.active
+    if changes.exchange_rate is not None:
+        org.exchange_rate = parse_decimal(
+            changes.exchange_rate, _("exchange rate"), minimum=Decimal(0), places=10, exclusive=True
+        )
+    if changes.requests_per_minute is not None:
+        if changes.requests_per_minute < 0:
+            raise InvalidInput(_("requests per minute must be ≥ 0 (0: no limit)"))
+        org.requests_per_minute = changes.requests_per_minute or None
 
 
 def find_org(session: Session, name: str) -> Organization | None:

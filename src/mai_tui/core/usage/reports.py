@@ -79,10 +79,15 @@ class ReportRow:
     completion_tokens: int
     raw_cost_usd: Decimal
     billed_cost_usd: Decimal
+    unsplit_tokens: int = 0
 
     @property
     def markup_usd(self) -> Decimal:
         return self.billed_cost_usd - self.raw_cost_usd
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens + self.unsplit_tokens
 
 
 def report(
@@ -106,6 +111,7 @@ def report(
             func.sum(table.completion_tokens),
             func.sum(table.raw_cost_usd),
             func.sum(table.billed_cost_usd),
+            func.sum(table.unsplit_tokens),
         )
         .select_from(table)
         .where(col(table.day) >= first, col(table.day) <= last)
@@ -125,8 +131,9 @@ def report(
             int(completion or 0),
             raw if raw is not None else Decimal(0),
             billed if billed is not None else Decimal(0),
+            int(unsplit or 0),
         )
-        for key, requests, prompt, completion, raw, billed in session.execute(query).all()
+        for key, requests, prompt, completion, raw, billed, unsplit in session.execute(query).all()
     ]
     if by is GroupBy.DAY:
         return sorted(rows, key=lambda r: r.key)
@@ -151,6 +158,7 @@ class StatementLine:
     completion_tokens: int
     raw_cost_usd: Decimal
     billed_cost_usd: Decimal
+    unsplit_tokens: int = 0
 
     @property
     def markup_usd(self) -> Decimal:
@@ -190,6 +198,7 @@ def statement(session: Session, org: Organization, month: str) -> Statement:
             func.sum(table.completion_tokens),
             func.sum(table.raw_cost_usd),
             func.sum(table.billed_cost_usd),
+            func.sum(table.unsplit_tokens),
         )
         .select_from(table)
         .outerjoin(User, col(User.id) == col(table.user_id))
@@ -206,8 +215,9 @@ def statement(session: Session, org: Organization, month: str) -> Statement:
             int(c or 0),
             raw if raw is not None else Decimal(0),
             billed if billed is not None else Decimal(0),
+            int(u or 0),
         )
-        for model, name, r, p, c, raw, billed in session.execute(query).all()
+        for model, name, r, p, c, raw, billed, u in session.execute(query).all()
     ]
     return Statement(org.name, month.strip(), first, last, org.currency, org.exchange_rate, lines)
 
@@ -232,7 +242,7 @@ def daily_series(session: Session, org: Organization, days: int = 30, now: datet
             DayPoint(
                 day,
                 row.billed_cost_usd if row else Decimal(0),
-                (row.prompt_tokens + row.completion_tokens) if row else 0,
+                row.tokens if row else 0,
             )
         )
     return points
@@ -267,6 +277,7 @@ REPORT_COLUMNS = (
     "requests",
     "prompt_tokens",
     "completion_tokens",
+    "other_tokens",
     "raw_cost_usd",
     "markup_usd",
     "billed_cost_usd",
@@ -288,9 +299,57 @@ def report_csv(rows: Sequence[ReportRow], by: GroupBy) -> str:
                 row.requests,
                 row.prompt_tokens,
                 row.completion_tokens,
+                row.unsplit_tokens,
                 f"{row.raw_cost_usd:f}",
                 f"{row.markup_usd:f}",
                 f"{row.billed_cost_usd:f}",
             )
         )
     return out.getvalue()
+
+
+def statement_csv(statement: Statement) -> str:
+    """The statement's lines as CSV, USD as exact decimal strings."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        (
+            "model",
+            "user",
+            "requests",
+            "prompt_tokens",
+            "completion_tokens",
+            "other_tokens",
+            "raw_cost_usd",
+            "markup_usd",
+            "billed_cost_usd",
+        )
+    )
+    for line in statement.lines:
+        writer.writerow(
+            (
+                line.model,
+                line.user,
+                line.requests,
+                line.prompt_tokens,
+                line.completion_tokens,
+                line.unsplit_tokens,
+                f"{line.raw_cost_usd:f}",
+                f"{line.markup_usd:f}",
+                f"{line.billed_cost_usd:f}",
+            )
+        )
+    return out.getvalue()
+
+
+def statement_in_currency(statement: Statement) -> str | None:
+    """The total in the org's display currency at its set rate; None for USD orgs."""
+    if statement.currency == "USD":
+        return None
+    total = (statement.billed_cost_usd * statement.exchange_rate).quantize(Decimal("0.01"))
+    return _("In {currency} at {rate} per USD: {total}").format(
+        currency=statement.currency, rate=statement.exchange_rate, total=total
+    )

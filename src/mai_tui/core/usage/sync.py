@@ -524,3 +524,32 @@ def run_once(context: AppContext, *, days_back: int | None = None) -> SyncReport
         return sync.run()
     finally:
         sync.api.close()
+
+
+def watch(
+    context: AppContext,
+    *,
+    days_back: int | None = None,
+    on_report: Callable[[SyncReport], None] | None = None,
+    wait: Callable[[float], bool] | None = None,
+) -> None:
+    """Run a cycle every OPENROUTER_USAGE_SYNC_INTERVAL seconds until `wait` says stop.
+
+    `wait(seconds)` sleeps and returns True to stop (default: sleep until interrupted),
+    e.g. `threading.Event().wait` for a worker that can be told to stop.
+    """
+    interval = float(context.settings.openrouter_usage_sync_interval)
+    pause = wait or _sleep_forever_step
+    while True:
+        report = run_once(context, days_back=days_back)
+        if on_report is not None:
+            on_report(report)
+        if pause(interval):
+            return
+
+
+def _sleep_forever_step(seconds: float) -> bool:
+    import time as clock
+
+    clock.sleep(seconds)
+    return False
