@@ -192,14 +192,35 @@ def _end_user(session: Session, user: User) -> str:
 
 @dataclass
 class _Existing:
+    """A turn on an existing conversation, being prepared inside one session."""
+
+    context: AppContext
     session: Session
     tree: trees.Tree
-    name: str
+    name: str  # provider/model
     provider: str
     model_id: str
     user: User
-    end_user: str
     warning: str | None
+
+    def request(self, path: list[ChatMessage], extra: list[Message] | None = None) -> tuple[ChatRequest, int]:
+        end_user = _end_user(self.session, self.user)
+        return _request(
+            self.session, self.tree, path, model_id=self.model_id, name=self.name, user=end_user, extra=extra
+        )
+
+    def billing(self, kind: CallKind, request: ChatRequest) -> Billing:
+        conversation_id = self.tree.conversation.id or 0
+        return _billing(
+            self.context,
+            self.session,
+            self.user,
+            request,
+            kind=kind,
+            provider=self.provider,
+            model=self.name,
+            conversation_id=conversation_id,
+        )
 
 
 @contextmanager
@@ -212,52 +233,35 @@ def _existing(
         user = context.current_user(session)
         warning = _admit(context, session, user, provider, override_budget=override_budget)
         tree = trees.load(session, conversation_id)
-        yield _Existing(session, tree, name, provider, model_id, user, _end_user(session, user), warning)
+        yield _Existing(context, session, tree, name, provider, model_id, user, warning)
 
 
 def prepare_regenerate(
     context: AppContext, conversation_id: int, *, model: str | None = None, override_budget: bool = False
 ) -> Turn:
     """A fresh answer to the last prompt, beside the current one."""
-    with _existing(context, conversation_id, model, override_budget=override_budget) as turn:
-        session, tree, name, provider, model_id, user = (
-            turn.session,
-            turn.tree,
-            turn.name,
-            turn.provider,
-            turn.model_id,
-            turn.end_user,
-        )
-        path = tree.path()
-        last_answer = next((m for m in reversed(path) if m.role == "assistant"), None)
+    with _existing(context, conversation_id, model, override_budget=override_budget) as call:
+        tree = call.tree
+        last_answer = next((m for m in reversed(tree.path()) if m.role == "assistant"), None)
         if last_answer is None or last_answer.parent_id is None:
             raise InvalidInput(_("there is no answer to regenerate"))
         prompt = tree.by_id(last_answer.parent_id)
         previous_leaf = tree.conversation.current_leaf_id
-        answer = trees.regenerate(session, tree, last_answer.id or 0, model=name, provider=provider)
-        request, dropped = _request(session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=user)
-        billing = _billing(
-            context,
-            session,
-            turn.user,
-            request,
-            kind=CallKind.REGENERATE,
-            provider=provider,
-            model=name,
-            conversation_id=conversation_id,
-        )
+        answer = trees.regenerate(call.session, tree, last_answer.id or 0, model=call.name, provider=call.provider)
+        request, dropped = call.request(tree.path(prompt.id))
+        billing = call.billing(CallKind.REGENERATE, request)
     return Turn(
         conversation_id,
         prompt,
         answer,
         request,
-        name,
-        provider,
+        call.name,
+        call.provider,
         dropped,
         previous_leaf=previous_leaf,
         created=(answer.id or 0,),
         billing=billing,
-        warning=turn.warning,
+        warning=call.warning,
     )
 
 
@@ -265,51 +269,26 @@ def prepare_continue(
     context: AppContext, conversation_id: int, *, model: str | None = None, override_budget: bool = False
 ) -> Turn:
     """Ask the model to carry on a cut-off last answer; the continuation is appended to it."""
-    with _existing(context, conversation_id, model, override_budget=override_budget) as turn:
-        session, tree, name, provider, model_id, user = (
-            turn.session,
-            turn.tree,
-            turn.name,
-            turn.provider,
-            turn.model_id,
-            turn.end_user,
-        )
-        path = tree.path()
+    with _existing(context, conversation_id, model, override_budget=override_budget) as call:
+        path = call.tree.path()
         if not path or path[-1].role != "assistant" or path[-1].parent_id is None:
             raise InvalidInput(_("there is no answer to continue"))
-        answer = trees.resume(session, tree, path[-1].id or 0)
-        prompt = tree.by_id(answer.parent_id or 0)
-        request, dropped = _request(
-            session,
-            tree,
-            path,
-            model_id=model_id,
-            name=name,
-            user=user,
-            extra=[Message("user", CONTINUE_INSTRUCTION)],
-        )
+        answer = trees.resume(call.session, call.tree, path[-1].id or 0)
+        prompt = call.tree.by_id(answer.parent_id or 0)
+        request, dropped = call.request(path, extra=[Message("user", CONTINUE_INSTRUCTION)])
+        billing = call.billing(CallKind.CONTINUE, request)
         prefix = answer.content
-        billing = _billing(
-            context,
-            session,
-            turn.user,
-            request,
-            kind=CallKind.CONTINUE,
-            provider=provider,
-            model=name,
-            conversation_id=conversation_id,
-        )
     return Turn(
         conversation_id,
         prompt,
         answer,
         request,
-        name,
-        provider,
+        call.name,
+        call.provider,
         dropped,
         prefix=prefix,
         billing=billing,
-        warning=turn.warning,
+        warning=call.warning,
     )
 
 
