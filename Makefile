@@ -61,3 +61,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/startup.py
 	$(VENV)/bin/python benchmarks/providers.py
 	$(VENV)/bin/python benchmarks/chat.py
+	$(VENV)/bin/python benchmarks/usage.py

@@ -261,6 +261,9 @@ class FakeHandler(BaseHTTPRequestHandler):
     """
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive connection waits
+    # for the client's delayed ACK (~40 ms) before each response body. Real servers set it too.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def setup(self) -> None:

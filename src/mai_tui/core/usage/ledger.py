@@ -174,27 +174,30 @@ class Totals:
 
 def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Totals:
     """Sums of the org's rollups over the days first..last (inclusive): one indexed read."""
+    return period_totals(session, org_id, first, last, last)[0]
+
+
+def period_totals(session: Session, org_id: int, first: date, last: date, day: date) -> tuple[Totals, Totals]:
+    """(totals of `day`, totals of first..last) in one indexed read: `usage live` in one query."""
     table = DailyUsage
+    names = ("requests", "prompt_tokens", "completion_tokens", "unsplit_tokens", "raw_cost_usd", "billed_cost_usd")
+
+    def on_day(column: Any) -> Any:
+        return case((col(table.day) == day, column))
+
+    columns: list[Any] = [func.sum(on_day(getattr(table, name))) for name in names]
+    columns += [func.sum(getattr(table, name)) for name in names]
+    columns += [func.max(on_day(col(table.updated_at))), func.max(table.updated_at)]
     row = session.execute(  # sqlmodel's select() types at most four columns
-        sql_select(
-            func.coalesce(func.sum(table.requests), 0),
-            func.coalesce(func.sum(table.prompt_tokens), 0),
-            func.coalesce(func.sum(table.completion_tokens), 0),
-            func.coalesce(func.sum(table.unsplit_tokens), 0),
-            func.sum(table.raw_cost_usd),
-            func.sum(table.billed_cost_usd),
-            func.max(table.updated_at),
-        ).where(col(table.org_id) == org_id, col(table.day) >= first, col(table.day) <= last)
+        sql_select(*columns).where(col(table.org_id) == org_id, col(table.day) >= first, col(table.day) <= last)
     ).one()
-    return Totals(
-        int(row[0]),
-        int(row[1]),
-        int(row[2]),
-        int(row[3]),
-        row[4] if row[4] is not None else Decimal(0),
-        row[5] if row[5] is not None else Decimal(0),
-        row[6],
-    )
+
+    def totals(values: Any, updated: datetime | None) -> Totals:
+        requests, prompt, completion, unsplit = (int(v or 0) for v in values[:4])
+        raw, paid = (v if v is not None else Decimal(0) for v in values[4:])
+        return Totals(requests, prompt, completion, unsplit, raw, paid, updated)
+
+    return totals(row[0:6], row[12]), totals(row[6:12], row[13])
 
 
 RollupKey = tuple[int, date, int, str]  # org, day, user (NO_USER for none), model

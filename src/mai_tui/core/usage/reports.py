@@ -53,11 +53,12 @@ class Live:
 def live(session: Session, org: Organization, now: datetime | None = None) -> Live:
     assert org.id is not None
     today = org_today(org, now)
+    day, month = ledger.period_totals(session, org.id, today.replace(day=1), today, today)
     return Live(
         org.name,
         today,
-        ledger.rollup_totals(session, org.id, today, today),
-        ledger.rollup_totals(session, org.id, today.replace(day=1), today),
+        day,
+        month,
         org.monthly_limit_usd,
         org.currency,
         org.exchange_rate,
