@@ -170,11 +170,11 @@ def main() -> None:
     for n in range(count):
         org_id, _zone = org_ids[n % len(org_ids)]
         with context.session() as session:
-            org = session.get(Organization, org_id)
-            assert org is not None
+            payer = session.get(Organization, org_id)
+            assert payer is not None
             ledger.record(
                 session,
-                org,
+                payer,
                 LedgerEntry(
                     created_at=utcnow(),
                     day=now.date(),
