@@ -63,6 +63,34 @@ def _database(context: AppContext) -> list[Check]:
     return [Check("database", shown, Status.WARN, detail)]
 
 
+def _usage(context: AppContext) -> list[Check]:
+    """The OpenRouter sync's last run and the calls still waiting for OpenRouter's record."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from mai_tui.core.store.engine import get_engine
+    from mai_tui.core.store.models import LedgerEntry, SyncStatus
+    from mai_tui.core.usage.sync import SYNC_NAME
+
+    with Session(get_engine(context.database_url)) as session:
+        state = session.get(SyncStatus, SYNC_NAME)
+        pending = session.exec(
+            select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.pending).is_(True))
+        ).one()
+    if state is None or state.last_run_at is None:
+        sync = Check("usage", _("OpenRouter sync"), Status.OK, _("has not run yet"))
+    elif state.last_error:
+        sync = Check("usage", _("OpenRouter sync"), Status.WARN, state.last_error)
+    else:
+        sync = Check(
+            "usage", _("OpenRouter sync"), Status.OK, _("last run {when}").format(when=state.last_run_at.isoformat())
+        )
+    waiting = ngettext(
+        "{n} call waits for OpenRouter's record", "{n} calls wait for OpenRouter's record", pending
+    ).format(n=pending)
+    return [sync, Check("usage", _("pending calls"), Status.OK, waiting)]
+
+
 def _keys(context: AppContext) -> list[Check]:
     store = context.secrets
     checks = []
@@ -126,9 +154,12 @@ def run_checks(context: AppContext) -> list[Check]:
         if paths.config_file.exists()
         else _("{path} (not created yet)").format(path=paths.config_file)
     )
+    database = _database(context)
+    usage = _usage(context) if database[0].status is Status.OK else []
     return [
         Check("config", "config.toml", Status.OK, config_detail),
-        *_database(context),
+        *database,
+        *usage,
         *_keys(context),
         _writable(_("config"), paths.config_dir),
         _writable(_("data"), paths.data_dir),
