@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -152,6 +153,13 @@ def test_models_list_fetches_caches_and_prices(mai: Mai, openrouter: FakeServer)
     assert Decimal(gpt4o["input_price_per_mtok"]) == Decimal("2.5")
     assert gpt4o["fetched_at"].endswith("+00:00")
     assert len(openrouter.requests) == 1
+    from mai_tui.core.usage.prices import price_on
+
+    with load_context().session(write=False) as session:  # list prices became dated price-table rows
+        price = price_on(session, "openrouter", "openai/gpt-4o", datetime.now(UTC).date())
+    assert price is not None
+    today = datetime.now(UTC).date()
+    assert (price.input_per_mtok, price.source) == (Decimal("2.5"), f"openrouter model list, {today}")
     again = mai("models", "list", "--provider", "openrouter", "--json").json()
     assert len(again) == len(rows)
     assert len(openrouter.requests) == 1  # served from the cache, offline

@@ -22,6 +22,7 @@ def list_models(
 
     from mai_tui.core.providers import catalogue
     from mai_tui.core.providers.registry import Providers
+    from mai_tui.core.usage import prices
 
     ctx = context()
     providers = Providers(ctx.settings, ctx.secrets)
@@ -36,6 +37,8 @@ def list_models(
                 warn(_("{error} (showing the cached list)").format(error=listing.error))
             with ctx.session() as session:
                 catalogue.store(session, listing)
+        with ctx.session() as session:  # new list prices become dated rows of the price table
+            prices.refresh_from_catalogue(session)
     with ctx.session(write=False) as session:
         entries = [e for n in names for e in catalogue.cached(session, n)]
     rows = [

@@ -85,27 +85,24 @@ def sync(
 def live(org: Annotated[str, typer.Argument(metavar="ORG")], json_out: JsonOut = False) -> None:
     from zoneinfo import ZoneInfo
 
-    from mai_tui.core.usage.reports import in_currency
-    from mai_tui.core.usage.reports import live as read_live
+    from mai_tui.core.usage.reports import in_currency, today
 
     with signed_in() as (_ctx, session, actor):
         found = _visible_org(session, actor, org)
-        now = read_live(session, found)
-        updated = now.today.updated_at
+        day, totals = today(session, found)
+        updated = totals.updated_at
         data: dict[str, Any] = {
-            "org": now.org,
-            "date": now.day.isoformat(),
+            "org": found.name,
+            "date": day.isoformat(),
             "timezone": found.timezone,
-            "requests": now.today.requests,
-            "tokens": now.today.tokens,
-            "prompt_tokens": now.today.prompt_tokens,
-            "completion_tokens": now.today.completion_tokens,
-            "raw_cost_usd": now.today.raw_cost_usd,
-            "billed_cost_usd": now.today.billed_cost_usd,
+            "requests": totals.requests,
+            "tokens": totals.tokens,
+            "prompt_tokens": totals.prompt_tokens,
+            "completion_tokens": totals.completion_tokens,
+            "raw_cost_usd": totals.raw_cost_usd,
+            "billed_cost_usd": totals.billed_cost_usd,
             "currency": found.currency,
-            "billed_cost": in_currency(found, now.today.billed_cost_usd),
-            "month_billed_cost_usd": now.month.billed_cost_usd,
-            "monthly_limit_usd": now.monthly_limit_usd,
+            "billed_cost": in_currency(found, totals.billed_cost_usd),
             "last_updated": updated.astimezone(ZoneInfo(found.timezone)) if updated else None,
         }
     if json_out:

@@ -50,7 +50,15 @@ class Live:
         return self.month.billed_cost_usd / self.monthly_limit_usd
 
 
+def today(session: Session, org: Organization, now: datetime | None = None) -> tuple[date, ledger.Totals]:
+    """The org's day and its totals so far (`usage live`): one indexed read of one day."""
+    assert org.id is not None
+    day = org_today(org, now)
+    return day, ledger.rollup_totals(session, org.id, day, day)
+
+
 def live(session: Session, org: Organization, now: datetime | None = None) -> Live:
+    """Today and this month (the usage screen's header and limit bar)."""
     assert org.id is not None
     today = org_today(org, now)
     day, month = ledger.period_totals(session, org.id, today.replace(day=1), today, today)
