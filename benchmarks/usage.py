@@ -219,14 +219,14 @@ def main() -> None:
                 key, _h = fake.add_key(org.name)
                 set_org_key(session, context.secrets, admin, org.name, key)
                 keys.append(key)
-        run_once(context)  # first sight of every key: baselines
+        run_once(context, admin)  # first sight of every key: baselines
         for key in keys:
             fake.spend(key, "openai/gpt-4o-mini", "0.01", prompt_tokens=100, completion_tokens=10)
         t = time.perf_counter()
-        report = run_once(context, days_back=1)
+        report = run_once(context, admin, days_back=1)
         first = time.perf_counter() - t
         t = time.perf_counter()
-        again = run_once(context, days_back=1)
+        again = run_once(context, admin, days_back=1)
         second = time.perf_counter() - t
     print(
         f"sync cycle, {len(keys)} orgs with own keys (+ /keys/{{hash}} each): {first:.2f} s "

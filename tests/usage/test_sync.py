@@ -348,3 +348,29 @@ def test_racing_for_the_lease_exactly_one_wins(world: World) -> None:
     for thread in threads:
         thread.join()
     assert results.count(None) == 1
+
+
+def test_watch_runs_a_cycle_every_interval_until_told_to_stop(world: World) -> None:
+    from mai_tui.core.errors import PermissionDenied
+    from mai_tui.core.store.models import User
+    from mai_tui.core.usage.sync import watch
+
+    waits: list[float] = []
+    reports: list[Any] = []
+    with world.context.session() as session:
+        admin = world.context.current_user(session)
+        plain = User(name="plain", role="user")
+        session.add(plain)
+    world.fake.spend(world.key, MODEL, "0.1", prompt_tokens=1, completion_tokens=1)
+
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        if len(waits) == 1:  # between the cycles, spend appears outside the app
+            world.fake.spend(world.key, MODEL, "0.25", prompt_tokens=1, completion_tokens=1)
+        return len(waits) == 2
+
+    watch(world.context, admin, on_report=reports.append, wait=wait)
+    assert waits == [600.0, 600.0]  # OPENROUTER_USAGE_SYNC_INTERVAL
+    assert [r.outside_spend_usd for r in reports] == [Decimal(0), Decimal("0.25")]  # baseline, then the spend
+    with pytest.raises(PermissionDenied):
+        watch(world.context, plain, wait=wait)

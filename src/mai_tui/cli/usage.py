@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -63,7 +62,7 @@ def sync(
     from mai_tui.core.usage import sync as syncing
 
     with signed_in() as (ctx, _session, actor):
-        require_admin(actor)
+        require_admin(actor)  # before anything else: a plain user learns it at once
 
     def show(report: SyncReport) -> None:
         if json_out:
@@ -73,9 +72,9 @@ def sync(
         sys.stdout.flush()
 
     if watch:
-        syncing.watch(ctx, days_back=days_back, on_report=show)
+        syncing.watch(ctx, actor, days_back=days_back, on_report=show)
         return
-    report = syncing.run_once(ctx, days_back=days_back)
+    report = syncing.run_once(ctx, actor, days_back=days_back)
     show(report)
     if report.errors:
         raise typer.Exit(1)
@@ -137,15 +136,6 @@ def record(
         )
 
 
-def _parse_day(text: str, what: str) -> date:
-    from mai_tui.core.errors import InvalidInput
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(_("{what}: '{text}' is not a date (YYYY-MM-DD)").format(what=what, text=text)) from None
-
-
 @app.command("report", help=_("Usage between two days, by day, model, user or organization."))
 def report(
     first: Annotated[str, typer.Option("--from", help=_("First day, YYYY-MM-DD."))],
@@ -158,7 +148,7 @@ def report(
     from mai_tui.core.errors import InvalidInput
     from mai_tui.core.store.models import Role
     from mai_tui.core.usage.billing import payer
-    from mai_tui.core.usage.reports import GroupBy, report_csv
+    from mai_tui.core.usage.reports import GroupBy, parse_day, report_csv
     from mai_tui.core.usage.reports import report as build
 
     try:
@@ -169,7 +159,7 @@ def report(
         scope = _visible_org(session, actor, org) if org else None
         if scope is None and actor.role != Role.ADMIN:
             scope = payer(session, actor)  # a member sees their own org only
-        rows = build(session, _parse_day(first, "--from"), _parse_day(last, "--to"), group, org=scope)
+        rows = build(session, parse_day(first, "--from"), parse_day(last, "--to"), group, org=scope)
     if csv_out:
         sys.stdout.write(report_csv(rows, group))
     elif json_out:

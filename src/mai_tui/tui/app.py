@@ -99,7 +99,8 @@ class MaiApp(App[None]):
             with context.session() as session:
                 user = context.current_user(session)
                 close_interrupted(session)
-                self.post_message(SignedIn(context, user.name, user.role, payer(session, user).name))
+                signed_in = SignedIn(context, user.name, user.role, payer(session, user).name)
+            self.post_message(signed_in)  # after the commit: the screens read what it wrote
         except MaiError as error:
             self.post_message(StartupFailed(str(error)))
         except Exception as error:  # never die silently in a worker: show it, log the details
@@ -236,6 +237,9 @@ class MaiApp(App[None]):
         if context is not None and message.name == "parameters":
             self._edit_parameters()
             return
+        if message.name == "usage":  # the usage screen (F3, palette "Usage")
+            self._open_usage()
+            return
         if context is None or conversation_id is None:
             return
         model = self.model
@@ -289,6 +293,20 @@ class MaiApp(App[None]):
                 self._header_totals()
 
         self.push_screen(ModelPicker(models, current), chosen)
+
+    def _open_usage(self) -> None:
+        from mai_tui.core.errors import MaiError
+        from mai_tui.tui.screens.usage import UsageScreen  # loads the database layer: not before the first frame
+
+        if self.context is None:
+            self.notify(_("Still starting up…"), severity="warning")
+            return
+        try:
+            screen = UsageScreen(self.context)  # reads who is looking and which orgs they may see
+        except MaiError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.push_screen(screen)
 
     def _edit_parameters(self) -> None:
         from mai_tui.core.chat import turns

@@ -149,6 +149,16 @@ def report(
     return sorted(rows, key=lambda r: (-r.billed_cost_usd, r.key))
 
 
+def parse_day(text: str, what: str) -> date:
+    """A YYYY-MM-DD date typed by a person; InvalidInput naming the field otherwise."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(
+            _("{what}: '{text}' is not a date; use YYYY-MM-DD, e.g. 2025-06-01").format(what=what, text=text)
+        ) from None
+
+
 def parse_month(text: str) -> tuple[date, date]:
     try:
         first = datetime.strptime(text.strip(), "%Y-%m").date()

@@ -34,6 +34,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mai_tui.core.accounts import require_admin
 from mai_tui.core.context import AppContext
 from mai_tui.core.secrets import key_hash as hash_of
 from mai_tui.core.secrets import secret_name
@@ -45,6 +46,7 @@ from mai_tui.core.store.models import (
     LedgerEntry,
     Organization,
     SyncStatus,
+    User,
 )
 from mai_tui.core.store.types import to_money, utcnow
 from mai_tui.core.usage import ledger
@@ -517,8 +519,9 @@ def sync_for(
     return Sync(context, api, days_back=days)
 
 
-def run_once(context: AppContext, *, days_back: int | None = None) -> SyncReport:
-    """One cycle now (the TUI's "sync now", `mai usage sync`)."""
+def run_once(context: AppContext, actor: User, *, days_back: int | None = None) -> SyncReport:
+    """One cycle now, for an admin (the TUI's "sync now" and background worker, `mai usage sync`)."""
+    require_admin(actor)
     sync = sync_for(context, days_back=days_back)
     try:
         return sync.run()
@@ -528,6 +531,7 @@ def run_once(context: AppContext, *, days_back: int | None = None) -> SyncReport
 
 def watch(
     context: AppContext,
+    actor: User,
     *,
     days_back: int | None = None,
     on_report: Callable[[SyncReport], None] | None = None,
@@ -541,7 +545,7 @@ def watch(
     interval = float(context.settings.openrouter_usage_sync_interval)
     pause = wait or _sleep_forever_step
     while True:
-        report = run_once(context, days_back=days_back)
+        report = run_once(context, actor, days_back=days_back)
         if on_report is not None:
             on_report(report)
         if pause(interval):

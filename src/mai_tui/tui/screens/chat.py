@@ -44,6 +44,7 @@ class ChatScreen(Screen[None]):
         Binding("f2", "intent('parameters')", _("Settings"), id="chat.parameters"),
         Binding("alt+k", "intent('copy_code')", _("Copy code"), id="chat.copy_code", show=False),
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
+        Binding("f3", "intent('usage')", _("Usage"), id="chat.usage"),  # the usage screen
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
 
@@ -193,6 +194,11 @@ class ChatScreen(Screen[None]):
             ),
             (_("Chats"), _("Go to the list of conversations"), self.action_conversations),
             (_("Earlier messages"), _("Show earlier messages of a long conversation"), self.action_earlier),
+            (
+                _("Usage"),
+                _("Spend and tokens per organization, limits, charts, CSV export, sync"),
+                lambda: self.action_intent("usage"),
+            ),
         ]
 
     def action_conversations(self) -> None:
