@@ -58,6 +58,7 @@ class StartupFailed(Message):
 
 class MaiApp(App[None]):
     CSS_PATH = "app.tcss"
+    FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True)]
 
     def __init__(self) -> None:
@@ -69,6 +70,8 @@ class MaiApp(App[None]):
         self.editing: int | None = None  # the prompt being edited into a new branch
         self.model: str | None = None  # this conversation's model; None = the default model
         self.pending = Parameters()  # system prompt and parameters for the next new conversation
+        self.admin = False
+        self.over_budget = False  # an admin chose to send the next message past the org's monthly limit
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -120,6 +123,24 @@ class MaiApp(App[None]):
         self._header_totals()
         await self._refresh_list()
         self.run_worker(self._warm_up, thread=True, name="warm-up", exit_on_error=False)
+        self.admin = message.role == "admin"
+        if self.admin:  # the OpenRouter sync runs in the background of an admin's app
+            self.set_timer(self.FIRST_SYNC_AFTER, self.background_sync)
+            self.set_interval(settings.openrouter_usage_sync_interval, self.background_sync)
+
+    @work(thread=True, exclusive=True, group="background-sync", exit_on_error=False)
+    def background_sync(self) -> None:
+        """One OpenRouter sync cycle; its result is in `mai usage status` and on the usage screen."""
+        from mai_tui.core.usage.sync import run_once
+
+        if self.context is None:
+            return
+        try:
+            with self.context.session() as session:
+                user = self.context.current_user(session)
+            run_once(self.context, user)
+        except Exception:  # a background nicety: logged, never a crash or a dialog
+            log.exception("background usage sync failed")
 
     def _warm_up(self) -> None:
         """Load the default model's SDK now, while the user types, not when they press Enter."""
@@ -171,7 +192,7 @@ class MaiApp(App[None]):
             self.chat.query_one(PromptBox).load_text(message.text)
             return
         context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
-        pending = self.pending
+        pending, over = self.pending, self._take_over_budget()
         self.editing = None
         self.run_turn(
             lambda: prepare_turn(
@@ -183,6 +204,7 @@ class MaiApp(App[None]):
                 system=pending.system_prompt,
                 temperature=pending.temperature,
                 max_tokens=pending.max_tokens,
+                override_budget=over,
             ),
             take_back=message.text,
             redraw=edit_of is not None,
@@ -247,9 +269,17 @@ class MaiApp(App[None]):
             self.notify(_("An answer is being written: Esc stops it."), severity="warning")
             return
         if message.name == "regenerate":
-            self.run_turn(lambda: turns.prepare_regenerate(context, conversation_id, model=model), redraw=True)
+            over = self._take_over_budget()
+            self.run_turn(
+                lambda: turns.prepare_regenerate(context, conversation_id, model=model, override_budget=over),
+                redraw=True,
+            )
         elif message.name == "continue":
-            self.run_turn(lambda: turns.prepare_continue(context, conversation_id, model=model), redraw=True)
+            over = self._take_over_budget()
+            self.run_turn(
+                lambda: turns.prepare_continue(context, conversation_id, model=model, override_budget=over),
+                redraw=True,
+            )
         elif message.name in ("previous_branch", "next_branch"):
             tree = turns.switch(context, conversation_id, -1 if message.name == "previous_branch" else 1)
             if tree is not None:
@@ -361,6 +391,21 @@ class MaiApp(App[None]):
         if isinstance(screen, ChatScreen):
             for title, help_text, action in screen.commands():
                 yield SystemCommand(title, help_text, action)
+            if self.admin:
+                yield SystemCommand(
+                    _("Send over the limit"),
+                    _("Admin: the next message goes out even if the organization is past its monthly limit"),
+                    self.allow_over_budget,
+                )
+
+    def allow_over_budget(self) -> None:
+        self.over_budget = True
+        self.notify(_("The next message will be sent even past the monthly limit."), severity="warning")
+
+    def _take_over_budget(self) -> bool:
+        """An admin's permission to go over the limit holds for one message."""
+        over, self.over_budget = self.over_budget, False
+        return over
 
     # --- the work -----------------------------------------------------------------------
     @work(exclusive=True, group="answer", exit_on_error=False)
