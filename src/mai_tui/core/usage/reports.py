@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -80,15 +81,16 @@ class GroupBy(StrEnum):
     ORG = "org"
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    key: str  # the day (ISO), model, user name or org name
+@dataclass(frozen=True, kw_only=True)
+class Sums:
+    """Rollups summed over some group: requests, tokens, and USD raw and billed."""
+
     requests: int
     prompt_tokens: int
     completion_tokens: int
+    unsplit_tokens: int
     raw_cost_usd: Decimal
     billed_cost_usd: Decimal
-    unsplit_tokens: int = 0
 
     @property
     def markup_usd(self) -> Decimal:
@@ -97,6 +99,30 @@ class ReportRow:
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens + self.unsplit_tokens
+
+
+def _sum_columns() -> list[Any]:
+    table = DailyUsage
+    names = ("requests", "prompt_tokens", "completion_tokens", "unsplit_tokens", "raw_cost_usd", "billed_cost_usd")
+    return [func.sum(getattr(table, name)) for name in names]
+
+
+def _sums(values: Sequence[Any]) -> dict[str, Any]:
+    """The keyword arguments of `Sums` from the values of `_sum_columns()`, in order."""
+    requests, prompt, completion, unsplit, raw, billed = values
+    return {
+        "requests": int(requests or 0),
+        "prompt_tokens": int(prompt or 0),
+        "completion_tokens": int(completion or 0),
+        "unsplit_tokens": int(unsplit or 0),
+        "raw_cost_usd": raw if raw is not None else Decimal(0),
+        "billed_cost_usd": billed if billed is not None else Decimal(0),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportRow(Sums):
+    key: str  # the day (ISO), model, user name or org name
 
 
 def report(
@@ -113,15 +139,7 @@ def report(
         GroupBy.ORG: col(Organization.name),
     }[by]
     query = (
-        sql_select(
-            group,
-            func.sum(table.requests),
-            func.sum(table.prompt_tokens),
-            func.sum(table.completion_tokens),
-            func.sum(table.raw_cost_usd),
-            func.sum(table.billed_cost_usd),
-            func.sum(table.unsplit_tokens),
-        )
+        sql_select(group, *_sum_columns())
         .select_from(table)
         .where(col(table.day) >= first, col(table.day) <= last)
         .group_by(group)
@@ -133,16 +151,8 @@ def report(
     if org is not None:
         query = query.where(col(table.org_id) == org.id)
     rows = [
-        ReportRow(
-            key.isoformat() if isinstance(key, date) else str(key),
-            int(requests or 0),
-            int(prompt or 0),
-            int(completion or 0),
-            raw if raw is not None else Decimal(0),
-            billed if billed is not None else Decimal(0),
-            int(unsplit or 0),
-        )
-        for key, requests, prompt, completion, raw, billed, unsplit in session.execute(query).all()
+        ReportRow(key=key.isoformat() if isinstance(key, date) else str(key), **_sums(values))
+        for key, *values in session.execute(query).all()
     ]
     if by is GroupBy.DAY:
         return sorted(rows, key=lambda r: r.key)
@@ -168,20 +178,10 @@ def parse_month(text: str) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class StatementLine:
+@dataclass(frozen=True, kw_only=True)
+class StatementLine(Sums):
     model: str
     user: str
-    requests: int
-    prompt_tokens: int
-    completion_tokens: int
-    raw_cost_usd: Decimal
-    billed_cost_usd: Decimal
-    unsplit_tokens: int = 0
-
-    @property
-    def markup_usd(self) -> Decimal:
-        return self.billed_cost_usd - self.raw_cost_usd
 
 
 @dataclass(frozen=True)
@@ -209,16 +209,7 @@ def statement(session: Session, org: Organization, month: str) -> Statement:
     table = DailyUsage
     user = func.coalesce(col(User.name), "-")
     query = (
-        sql_select(
-            col(table.model),
-            user,
-            func.sum(table.requests),
-            func.sum(table.prompt_tokens),
-            func.sum(table.completion_tokens),
-            func.sum(table.raw_cost_usd),
-            func.sum(table.billed_cost_usd),
-            func.sum(table.unsplit_tokens),
-        )
+        sql_select(col(table.model), user, *_sum_columns())
         .select_from(table)
         .outerjoin(User, col(User.id) == col(table.user_id))
         .where(col(table.org_id) == org.id, col(table.day) >= first, col(table.day) <= last)
@@ -226,17 +217,8 @@ def statement(session: Session, org: Organization, month: str) -> Statement:
         .order_by(col(table.model), user)
     )
     lines = [
-        StatementLine(
-            str(model),
-            str(name),
-            int(r or 0),
-            int(p or 0),
-            int(c or 0),
-            raw if raw is not None else Decimal(0),
-            billed if billed is not None else Decimal(0),
-            int(u or 0),
-        )
-        for model, name, r, p, c, raw, billed, u in session.execute(query).all()
+        StatementLine(model=str(model), user=str(name), **_sums(values))
+        for model, name, *values in session.execute(query).all()
     ]
     return Statement(org.name, month.strip(), first, last, org.currency, org.exchange_rate, lines)
 
