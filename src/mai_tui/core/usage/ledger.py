@@ -157,19 +157,29 @@ def find_generation(session: Session, provider: str, generation_id: str) -> Ledg
     ).first()
 
 
-@dataclass(frozen=True)
-class Totals:
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    unsplit_tokens: int = 0
-    raw_cost_usd: Decimal = Decimal(0)
-    billed_cost_usd: Decimal = Decimal(0)
-    updated_at: datetime | None = None
+@dataclass(frozen=True, kw_only=True)
+class Sums:
+    """Rollups summed over some group: requests, tokens, and USD raw and billed."""
+
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    unsplit_tokens: int
+    raw_cost_usd: Decimal
+    billed_cost_usd: Decimal
+
+    @property
+    def markup_usd(self) -> Decimal:
+        return self.billed_cost_usd - self.raw_cost_usd
 
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens + self.unsplit_tokens
+
+
+@dataclass(frozen=True, kw_only=True)
+class Totals(Sums):
+    updated_at: datetime | None = None  # the newest rollup write counted
 
 
 def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Totals:
@@ -195,7 +205,15 @@ def period_totals(session: Session, org_id: int, first: date, last: date, day: d
     def totals(values: Any, updated: datetime | None) -> Totals:
         requests, prompt, completion, unsplit = (int(v or 0) for v in values[:4])
         raw, paid = (v if v is not None else Decimal(0) for v in values[4:])
-        return Totals(requests, prompt, completion, unsplit, raw, paid, updated)
+        return Totals(
+            requests=requests,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            unsplit_tokens=unsplit,
+            raw_cost_usd=raw,
+            billed_cost_usd=paid,
+            updated_at=updated,
+        )
 
     return totals(row[0:6], row[12]), totals(row[6:12], row[13])
 

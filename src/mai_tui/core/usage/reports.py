@@ -81,26 +81,6 @@ class GroupBy(StrEnum):
     ORG = "org"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Sums:
-    """Rollups summed over some group: requests, tokens, and USD raw and billed."""
-
-    requests: int
-    prompt_tokens: int
-    completion_tokens: int
-    unsplit_tokens: int
-    raw_cost_usd: Decimal
-    billed_cost_usd: Decimal
-
-    @property
-    def markup_usd(self) -> Decimal:
-        return self.billed_cost_usd - self.raw_cost_usd
-
-    @property
-    def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens + self.unsplit_tokens
-
-
 def _sum_columns() -> list[Any]:
     table = DailyUsage
     names = ("requests", "prompt_tokens", "completion_tokens", "unsplit_tokens", "raw_cost_usd", "billed_cost_usd")
@@ -121,7 +101,7 @@ def _sums(values: Sequence[Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReportRow(Sums):
+class ReportRow(ledger.Sums):
     key: str  # the day (ISO), model, user name or org name
 
 
@@ -179,7 +159,7 @@ def parse_month(text: str) -> tuple[date, date]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class StatementLine(Sums):
+class StatementLine(ledger.Sums):
     model: str
     user: str
 
