@@ -259,6 +259,27 @@ def test_budget_warns_at_80_percent_refuses_at_the_limit_and_admins_may_override
         assert check_spending(session, org, member, now=datetime(2026, 12, 1, 0, 30, tzinfo=UTC)) is None
 
 
+def test_the_budget_counts_every_day_of_the_org_s_month(context: AppContext) -> None:
+    org_id = make_org(context, markup_rate="1", monthly_limit_usd="10", timezone="Europe/Warsaw")
+    with context.session() as session:
+        org = session.get(Organization, org_id)
+        assert org is not None
+        # 30 Oct 23:30 UTC is already 1 Nov in Warsaw: this month there
+        ledger.record(session, org, entry(cost="6", created_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC)))
+        ledger.record(session, org, entry(cost="3", created_at=NOW - timedelta(days=20), generation_id="g2"))
+        ledger.record(
+            session, org, entry(cost="100", created_at=datetime(2026, 10, 31, 22, 30, tzinfo=UTC), generation_id="g3")
+        )  # 31 Oct in Warsaw: last month
+        member = _user(session, Role.USER)
+        assert month_to_date(session, org, NOW) == Decimal(9)
+        warning = check_spending(session, org, member, now=NOW)
+        assert warning is not None
+        assert "90%" in warning
+        ledger.record(session, org, entry(cost="1", created_at=NOW - timedelta(days=2), generation_id="g4"))
+        with pytest.raises(BudgetExceeded):
+            check_spending(session, org, member, now=NOW)
+
+
 def test_requests_per_minute(context: AppContext) -> None:
     org_id = make_org(context)
     with context.session() as session:

@@ -184,7 +184,7 @@ class Totals(Sums):
 
 def rollup_totals(session: Session, org_id: int, first: date, last: date) -> Totals:
     """Sums of the org's rollups over the days first..last (inclusive): one indexed read."""
-    return period_totals(session, org_id, first, last, last)[0]
+    return period_totals(session, org_id, first, last, last)[1]
 
 
 def period_totals(session: Session, org_id: int, first: date, last: date, day: date) -> tuple[Totals, Totals]:
