@@ -139,7 +139,7 @@ def upgrade() -> None:
         "usage_key_state",
         sa.Column("org_id", sa.Integer(), sa.ForeignKey("organizations.id"), primary_key=True),
         sa.Column("key_hash", sa.String(64), primary_key=True),
-        money("baseline_usd"),
+        sa.Column("baseline_usd", sa.BigInteger(), nullable=True),
         money("last_usage_usd"),
         sa.Column("first_seen_at", sa.DateTime(), nullable=False),
         sa.Column("checked_at", sa.DateTime(), nullable=False),

@@ -244,7 +244,9 @@ def test_status_before_and_after_a_sync(mai: Mai, monkeypatch: pytest.MonkeyPatc
         first = mai("usage", "sync", "--json")
         assert first.code == 0, first.err
         assert first.json()["errors"] == []
+        assert mai("usage", "sync").code == 0  # the key's first reading becomes its baseline
         fake.spend(key, "openai/gpt-4o-mini", "0.5", prompt_tokens=1, completion_tokens=1)
+        assert "outside spend $0." in mai("usage", "sync").out  # read; compared on the next cycle
         assert "outside spend $0.5" in mai("usage", "sync").out
     state = mai("usage", "status", "--json").json()
     assert state["error"] is None

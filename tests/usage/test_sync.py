@@ -37,15 +37,21 @@ class World:
     key_hash: str
     org_id: int
     sleeps: list[float] = field(default_factory=list)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    frozen: datetime | None = None  # None: the real clock, like the app's own calls
+
+    def now(self) -> datetime:
+        return self.frozen or datetime.now(UTC).replace(microsecond=0)
 
     def sync(self, *, days_back: int = 2, owner: str = "worker-1", api: OpenRouterAPI | None = None) -> Sync:
         api = api or OpenRouterAPI(self.fake.base_url, sleep=self.sleeps.append)
-        return Sync(self.context, api, days_back=days_back, now=lambda: self.now, owner=owner)
+        return Sync(self.context, api, days_back=days_back, now=self.now, owner=owner)
 
     def at(self, moment: datetime) -> None:
-        self.now = moment
+        self.frozen = moment
         self.fake.set_now(moment)
+
+    def later(self, seconds: float) -> None:
+        self.at(self.now() + timedelta(seconds=seconds))
 
     def rows(self) -> list[LedgerEntry]:
         with self.context.session(write=False) as session:
@@ -154,11 +160,14 @@ def test_a_stream_cut_before_usage_is_completed_by_the_worker(world: World) -> N
 def test_spend_outside_the_app_is_recorded_once(world: World) -> None:
     world.fake.spend(world.key, MODEL, "0.004", prompt_tokens=0, completion_tokens=0)  # before: not ours
     asyncio.run(ask(world.context, "Say hello"))
-    world.sync().run()  # first sight: the key's earlier spend becomes the baseline
+    world.sync().run()  # first sight: the counter is read
+    world.sync().run()  # and becomes the baseline once the calls of that moment are written
     assert [r.kind for r in world.rows()] == ["ask"]
     world.fake.spend(world.key, MODEL, "0.0123", prompt_tokens=100, completion_tokens=50)  # another tool
-    report = world.sync().run()
-    assert report.outside_spend_usd == Decimal("0.0123")
+    seen = world.sync().run()  # reads it; compares the previous reading (a call may be in flight)
+    assert seen.outside_spend_usd == 0
+    booked = world.sync().run()
+    assert booked.outside_spend_usd == Decimal("0.0123")
     reconcile = world.rows()[-1]
     assert (reconcile.kind, reconcile.model, reconcile.cost_source) == (
         "reconcile",
@@ -166,7 +175,8 @@ def test_spend_outside_the_app_is_recorded_once(world: World) -> None:
         "openrouter_reconcile",
     )
     assert (reconcile.raw_cost_usd, reconcile.billed_cost_usd) == (Decimal("0.0123"), Decimal("0.01845"))
-    assert world.sync().run().outside_spend_usd == 0  # never counted twice
+    for _ in range(2):
+        assert world.sync().run().outside_spend_usd == 0  # never counted twice
     assert len(world.rows()) == 2
     with world.context.session(write=False) as session:
         state = session.get(KeyState, (world.org_id, world.key_hash))
@@ -176,11 +186,74 @@ def test_spend_outside_the_app_is_recorded_once(world: World) -> None:
     assert world.consistent()
 
 
+def test_a_call_counted_before_its_row_is_written_is_not_outside_spend(world: World) -> None:
+    world.at(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    world.sync().run()
+    world.later(600)
+    world.sync().run()  # baseline 0
+    started = world.now() + timedelta(seconds=5)
+    generation = world.fake.spend(world.key, MODEL, "0.02", prompt_tokens=10, completion_tokens=5, at=started)
+    world.later(10)
+    world.sync().run()  # OpenRouter already counts the call; the app has not written its row yet
+    with world.context.session() as session:  # now it does, dated when the call started
+        org = session.get(Organization, world.org_id)
+        assert org is not None
+        ledger.record(
+            session,
+            org,
+            LedgerEntry(
+                created_at=started,
+                day=started.date(),
+                org_id=world.org_id,
+                kind="chat",
+                provider="openrouter",
+                model=f"openrouter/{MODEL}",
+                generation_id=generation,
+                key_hash=world.key_hash,
+                raw_cost_usd=Decimal("0.02"),
+                cost_source="provider",
+            ),
+        )
+    for _ in range(3):
+        world.later(600)
+        assert world.sync().run().outside_spend_usd == 0
+    assert world.key_total() == world.fake.key_usage(world.key).usage
+
+
+def test_no_baseline_while_a_call_of_that_moment_is_pending(world: World) -> None:
+    world.fake.cut_before_usage = 1
+    world.fake.generation_404s = 3
+    world.fake.spend(world.key, MODEL, "1", prompt_tokens=1, completion_tokens=1)  # spent before this app
+    asyncio.run(ask(world.context, "Say hello"))  # its cost is an estimate until OpenRouter's record comes
+    for _ in range(3):
+        world.sync().run()
+    with world.context.session(write=False) as session:
+        state = session.get(KeyState, (world.org_id, world.key_hash))
+        assert state is not None
+        assert state.baseline_usd is None  # the estimate would have leaked into it
+    world.sync().run()  # the record arrives; the baseline follows
+    world.sync().run()
+    with world.context.session(write=False) as session:
+        state = session.get(KeyState, (world.org_id, world.key_hash))
+        assert state is not None
+        assert state.baseline_usd == Decimal(1)
+    world.sync().run()
+    assert world.key_total() == world.fake.key_usage(world.key).usage - 1
+    assert [r.kind for r in world.rows()] == ["ask"]
+
+
+def first_sight(world: World, at: datetime) -> None:
+    """The key is seen (at `at`) and its baseline set ten minutes later."""
+    world.at(at)
+    world.sync().run()
+    world.later(600)
+    world.sync().run()
+
+
 def test_a_closed_day_moves_outside_spend_to_its_models(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     management_key(world, monkeypatch)
     day = datetime(2026, 11, 20, tzinfo=UTC)
-    world.at(day - timedelta(hours=12))
-    world.sync().run()  # first sight of the key on the 19th
+    first_sight(world, day - timedelta(hours=12))
     world.app_call(day + timedelta(hours=9), "0.002")
     world.app_call(day + timedelta(hours=10), "0.003", model="anthropic/claude-sonnet-4.5")
     # the same day, another tool spends on the org's key
@@ -193,34 +266,90 @@ def test_a_closed_day_moves_outside_spend_to_its_models(world: World, monkeypatc
         at=day + timedelta(hours=15),
     )
     world.at(day + timedelta(hours=16))
+    world.sync().run()
+    world.later(600)
     seen = world.sync().run()
     assert seen.outside_spend_usd == Decimal("0.01")  # booked as unattributed when seen
-    world.at(day + timedelta(days=1, hours=10))  # the 20th is now a finished UTC day
+    world.at(day + timedelta(days=1, hours=1))
+    assert world.sync().run().days_closed == 0  # too soon after midnight: late rows may still come
+    world.at(day + timedelta(days=1, hours=3))
     closing = world.sync().run()
     assert closing.errors == []
     assert (closing.days_closed, closing.day_differences_usd) == (1, Decimal("0.01"))
     rows = world.rows()
-    moved = [r for r in rows if r.kind == "reconcile" and r.model == "openrouter/anthropic/claude-sonnet-4.5"]
-    [to_model] = moved
+    [to_model] = [r for r in rows if r.kind == "reconcile" and r.model == "openrouter/anthropic/claude-sonnet-4.5"]
     assert (to_model.raw_cost_usd, to_model.prompt_tokens, to_model.completion_tokens) == (Decimal("0.01"), 1000, 400)
     assert to_model.created_at.date() == day.date()  # on the day it was spent
-    unattributed = sum((r.raw_cost_usd for r in rows if r.model == UNATTRIBUTED), Decimal(0))
-    assert unattributed == 0  # moved, not counted twice
+    unattributed = [r for r in rows if r.model == UNATTRIBUTED]
+    assert sum((r.raw_cost_usd for r in unattributed), Decimal(0)) == 0  # moved, not counted twice
+    assert {r.created_at for r in unattributed} == {day + timedelta(hours=16)}  # reversed at its own time
     assert world.key_total() == world.fake.key_usage(world.key).usage
     with world.context.session(write=False) as session:
         [closed] = session.exec(select(ClosedDay)).all()
     assert (closed.day, closed.activity_usd, closed.ledger_usd) == (day.date(), Decimal("0.015"), Decimal("0.005"))
     count = len(rows)
+    world.later(600)
     assert world.sync().run().days_closed == 0  # twice = once
+    world.later(600)
+    world.sync().run()
     assert len(world.rows()) == count
     assert world.consistent()
+
+
+def test_spend_on_the_last_day_of_a_month_stays_in_that_month(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mai_tui.core.usage.reports import statement
+
+    management_key(world, monkeypatch)
+    last = datetime(2026, 10, 31, tzinfo=UTC)
+    first_sight(world, last - timedelta(days=2))
+    world.fake.spend(world.key, MODEL, "2", prompt_tokens=10, completion_tokens=10, at=last + timedelta(hours=20))
+    world.at(last + timedelta(hours=23))
+    world.sync().run()
+    world.later(1800)  # 23:30 on the 31st: booked in October
+    assert world.sync().run().outside_spend_usd == 2
+    world.at(last + timedelta(days=1, hours=4))  # November: the 31st closes
+    assert world.sync().run().days_closed == 1
+    with world.context.session(write=False) as session:
+        org = session.get(Organization, world.org_id)
+        assert org is not None
+        october, november = statement(session, org, "2026-10"), statement(session, org, "2026-11")
+    assert (october.raw_cost_usd, november.raw_cost_usd) == (Decimal(2), Decimal(0))
+    assert october.billed_cost_usd == Decimal(3)  # at acme's 1.5 markup
+
+
+def test_a_day_openrouter_reports_nothing_for_stays_open(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    management_key(world, monkeypatch)
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    first_sight(world, day - timedelta(hours=12))
+    with world.context.session() as session:  # the app billed a call OpenRouter has no record of (yet)
+        org = session.get(Organization, world.org_id)
+        assert org is not None
+        ledger.record(
+            session,
+            org,
+            LedgerEntry(
+                created_at=day + timedelta(hours=9),
+                day=day.date(),
+                org_id=world.org_id,
+                kind="chat",
+                provider="openrouter",
+                model=f"openrouter/{MODEL}",
+                key_hash=world.key_hash,
+                raw_cost_usd=Decimal("0.5"),
+                cost_source="provider",
+            ),
+        )
+    world.at(day + timedelta(days=1, hours=4))
+    report = world.sync().run()
+    assert report.days_closed == 0
+    assert any("reports nothing yet" in s for s in report.skipped)
+    assert world.key_total() == Decimal("0.5")  # not booked away
 
 
 def test_an_estimate_wrong_on_a_closed_day_is_corrected(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     management_key(world, monkeypatch)
     day = datetime(2026, 11, 20, tzinfo=UTC)
-    world.at(day - timedelta(hours=12))
-    world.sync().run()
+    first_sight(world, day - timedelta(hours=12))
     world.fake.spend(world.key, MODEL, "0.0031", prompt_tokens=10, completion_tokens=5, at=day + timedelta(hours=9))
     with world.context.session() as session:  # the app's own record of that call was an estimate
         org = session.get(Organization, world.org_id)
@@ -241,11 +370,13 @@ def test_an_estimate_wrong_on_a_closed_day_is_corrected(world: World, monkeypatc
                 estimated=True,
             ),
         )
-    world.at(day + timedelta(days=1, hours=1))
+    world.at(day + timedelta(days=1, hours=4))
     report = world.sync().run()
-    assert report.ledger_ahead_usd == 0  # the closing ran first and corrected it
     assert report.day_differences_usd == Decimal("-0.0004")
     assert world.key_total() == Decimal("0.0031")
+    world.later(600)
+    again = world.sync().run()
+    assert (again.outside_spend_usd, again.ledger_ahead_usd) == (0, 0)
     assert world.consistent()
 
 
@@ -297,13 +428,13 @@ def test_a_worker_killed_mid_run_leaves_nothing_half_done(world: World) -> None:
         return real(key, generation_id)
 
     api.generation = dying  # type: ignore[method-assign]
-    dead = DiesMidRun(world.context, api, days_back=2, now=lambda: world.now, owner="dead")
+    dead = DiesMidRun(world.context, api, days_back=2, now=world.now, owner="dead")
     with pytest.raises(Killed):
         dead.run()
     assert sum(r.pending for r in world.rows()) == 2  # the first row was completed whole
     assert world.consistent()
     assert world.sync(owner="restarted").run().lease_held_by == "dead"  # its lease still holds
-    world.now += timedelta(seconds=LEASE_SECONDS + 1)
+    world.at(datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS + 1))
     report = world.sync(owner="restarted").run()
     assert (report.lease_held_by, report.filled) == (None, 2)
     rows = world.rows()
@@ -316,7 +447,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_half_done(world: World) -> None:
 def test_two_workers_at_once_one_holds_the_lease(world: World) -> None:
     world.fake.cut_before_usage = 1
     asyncio.run(ask(world.context, "Say hello"))
-    assert acquire_lease(world.context, "other-instance", world.now) is None
+    assert acquire_lease(world.context, "other-instance", world.now()) is None
     before = len(world.fake.requests)
     report = world.sync().run()
     assert report.lease_held_by == "other-instance"
@@ -340,7 +471,7 @@ def test_racing_for_the_lease_exactly_one_wins(world: World) -> None:
 
     def race(n: int) -> None:
         barrier.wait()
-        results.append(acquire_lease(world.context, f"worker-{n}", world.now))
+        results.append(acquire_lease(world.context, f"worker-{n}", world.now()))
 
     threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
     for thread in threads:
@@ -365,12 +496,36 @@ def test_watch_runs_a_cycle_every_interval_until_told_to_stop(world: World) -> N
 
     def wait(seconds: float) -> bool:
         waits.append(seconds)
-        if len(waits) == 1:  # between the cycles, spend appears outside the app
+        world.later(seconds)
+        if len(waits) == 2:  # between the cycles, spend appears outside the app
             world.fake.spend(world.key, MODEL, "0.25", prompt_tokens=1, completion_tokens=1)
-        return len(waits) == 2
+        return len(waits) == 4
 
+    world.at(datetime.now(UTC).replace(microsecond=0))
     watch(world.context, admin, on_report=reports.append, wait=wait)
-    assert waits == [600.0, 600.0]  # OPENROUTER_USAGE_SYNC_INTERVAL
-    assert [r.outside_spend_usd for r in reports] == [Decimal(0), Decimal("0.25")]  # baseline, then the spend
+    assert waits == [600.0] * 4  # OPENROUTER_USAGE_SYNC_INTERVAL
+    # first sight, baseline, the reading with the spend, the booking
+    assert [r.outside_spend_usd for r in reports] == [0, 0, 0, Decimal("0.25")]
     with pytest.raises(PermissionDenied):
         watch(world.context, plain, wait=wait)
+
+
+def test_a_cycle_that_loses_its_lease_stops(world: World) -> None:
+    world.fake.cut_before_usage = 2
+    for prompt in ("one", "two"):
+        asyncio.run(ask(world.context, prompt))
+    api = OpenRouterAPI(world.fake.base_url, sleep=world.sleeps.append)
+    real = api.generation
+
+    def slow(key: str, generation_id: str) -> Any:
+        # the cycle overran its lease and another instance took it meanwhile
+        far = world.now() + timedelta(seconds=LEASE_SECONDS + 1)
+        assert acquire_lease(world.context, "newcomer", far) is None
+        return real(key, generation_id)
+
+    api.generation = slow  # type: ignore[method-assign]
+    report = Sync(world.context, api, now=world.now, owner="slow").run()
+    assert report.filled == 1  # the lookup in hand is finished
+    assert report.errors
+    assert "newcomer" in report.errors[0]  # then it stops instead of syncing alongside
+    assert sum(r.pending for r in world.rows()) == 1

@@ -283,7 +283,7 @@ class KeyState(SQLModel, table=True):
 
     org_id: int = Field(sa_column=Column(Integer, ForeignKey("organizations.id"), primary_key=True))
     key_hash: str = Field(primary_key=True, max_length=64)
-    baseline_usd: Decimal = Field(sa_type=Money)
+    baseline_usd: Decimal | None = Field(default=None, sa_type=Money)  # set one cycle after first sight
     last_usage_usd: Decimal = Field(sa_type=Money)
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

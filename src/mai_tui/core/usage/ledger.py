@@ -114,12 +114,13 @@ def _add_to_rollup(session: Session, entry: LedgerEntry, delta: Delta) -> None:
     session.execute(statement)
 
 
-def record(session: Session, org: Organization, entry: LedgerEntry) -> LedgerEntry:
-    """Add one ledger row for `org` (its markup in force now, its local day) and its rollup."""
+def record(session: Session, org: Organization, entry: LedgerEntry, *, markup: Decimal | None = None) -> LedgerEntry:
+    """Add one ledger row for `org` (its local day) and its rollup, billed at the org's markup
+    in force now, or at `markup` (a correction of earlier calls keeps the markup they had)."""
     assert org.id is not None
     entry.org_id = org.id
     entry.day = local_day(org, entry.created_at)
-    entry.markup_rate = org.markup_rate
+    entry.markup_rate = markup if markup is not None else org.markup_rate
     entry.raw_cost_usd = to_money(entry.raw_cost_usd)
     entry.billed_cost_usd = billed(entry.raw_cost_usd, entry.markup_rate)
     session.add(entry)

@@ -3,17 +3,29 @@
 One cycle, under a database lease so two running instances never sync at once:
 (a) ledger rows whose stream broke before usage arrived are completed from
     `GET /generation?id=` (404 right after a call is normal: tried again next cycle);
-(c) with a management key, each finished UTC day of an org's own key is closed against
-    `GET /activity?date=&api_key_hash=`, per model, and any difference recorded;
 (b) each org's own key's cumulative usage (`GET /key`, or `/keys/{hash}` with a management
-    key) is compared with the ledger, and spend made outside this app is recorded.
+    key) is compared with the ledger, and spend made outside this app is recorded;
+(c) with a management key, each finished UTC day of an org's own key is closed against
+    `GET /activity?date=&api_key_hash=`, per model, and any difference recorded.
 Every correction is an explicit `openrouter_reconcile` ledger row, written in the same
 transaction as the state that marks it done, so a cycle run twice (or killed and rerun)
 never counts anything twice.
 
-(b) books outside spend as model `openrouter/(unattributed)` when it is seen; (c) later
-moves it to the models `/activity` names for that day. The org's total equals the key's
-counter (less what it had spent before this app first saw it) after every cycle.
+Timing rules that keep it exact:
+- Every row is dated when its spend happened: a call when it started, a booking at the
+  counter reading that showed it, a closed day's correction on that day.
+- (b) compares the counter read in the *previous* cycle with the ledger rows dated up to
+  that reading (calls in flight then have been written since), so a call is never booked
+  as outside spend just because its row was not committed yet. The key's first reading
+  becomes a baseline (its spend before this app) one cycle later, once no call of that
+  time is still pending.
+- (b) books outside spend as model `openrouter/(unattributed)` when it is seen; (c) later
+  moves it to the models `/activity` names for that day, reversing the unattributed
+  booking at the booking's own time, so each day (and invoice month) keeps its spend.
+- (c) closes a UTC day only CLOSE_AFTER its end (and two sync intervals: late rows and
+  bookings written, OpenRouter's day complete), and not while a call of that day is pending
+  or `/activity` has nothing for a day the ledger has spend on.
+- The lease is renewed before every item; a cycle that lost it stops.
 """
 
 from __future__ import annotations
@@ -23,7 +35,8 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -57,6 +70,7 @@ log = logging.getLogger(__name__)
 
 SYNC_NAME = "openrouter"
 LEASE_SECONDS = 300
+CLOSE_AFTER = timedelta(hours=3)  # a finished UTC day is closed this long after its end
 UNATTRIBUTED = "openrouter/(unattributed)"
 MAX_ACTIVITY_DAYS = 30  # /activity covers the last 30 finished UTC days
 
@@ -135,6 +149,18 @@ def status(context: AppContext) -> SyncStatus | None:
 # --- one cycle --------------------------------------------------------------------------------
 
 
+class LeaseLost(SyncError):
+    """Another instance took the lease (this cycle overran it): stop, leave the rest to it."""
+
+
+@dataclass(frozen=True)
+class OrgKey:
+    org_id: int
+    org_name: str
+    key_hash: str
+    key: str | None  # the plaintext, when the secret store still holds it
+
+
 @dataclass
 class Sync:
     """One sync cycle's inputs. `now` and the API (with its sleep) are injectable for tests."""
@@ -154,48 +180,58 @@ class Sync:
             return report
         try:
             self._fill_pending(report)
-            self._close_days(report)
             self._reconcile_keys(report)
-        except SyncError as error:  # OpenRouter keeps refusing: stop here, try next cycle
+            self._close_days(report)
+        except SyncError as error:  # OpenRouter keeps refusing, or the lease was lost: next cycle
             report.errors.append(str(error))
+        except Exception as error:  # a bug or a database failure: recorded as such, never as a success
+            log.exception("usage sync failed")
+            report.errors.append(f"{type(error).__name__}: {error}".splitlines()[0])
         finally:
             self._finish(report, started)
         return report
 
+    def _renew(self) -> None:
+        holder = acquire_lease(self.context, self.owner, self.now())
+        if holder is not None:
+            raise LeaseLost(_("the sync lease passed to {owner}: stopped").format(owner=holder))
+
     # (a) --------------------------------------------------------------------------------------
     def _fill_pending(self, report: SyncReport) -> None:
-        since = self.now() - timedelta(days=self.days_back)
+        horizon = self.now() - timedelta(days=max(self.days_back, 1))
         with self.context.session(write=False) as session:
             rows = session.exec(
                 select(LedgerEntry.id).where(col(LedgerEntry.pending).is_(True), LedgerEntry.provider == "openrouter")
             ).all()
         for row_id in rows:
-            with self.context.session() as session:
+            self._renew()
+            with self.context.session(write=False) as session:
                 entry = session.get(LedgerEntry, row_id)
                 if entry is None or not entry.pending or entry.generation_id is None:
                     continue
-                if entry.created_at < since:
-                    ledger.amend(session, entry, pending=False, note=_given_up_note(entry.note))
-                    report.given_up += 1
-                    continue
-                key = self._key_for(session, entry)
+                key, generation_id, created_at = self._key_for(session, entry), entry.generation_id, entry.created_at
             if key is None:
-                report.skipped.append(_("no OpenRouter key to look up {id}").format(id=entry.generation_id))
+                report.skipped.append(_("no OpenRouter key to look up {id}").format(id=generation_id))
                 continue
             try:
-                record = self.api.generation(key, entry.generation_id)
+                record = self.api.generation(key, generation_id)
+            except LeaseLost:
+                raise
             except SyncError as error:
                 report.errors.append(str(error))
                 continue
-            if record is None:
-                report.still_pending += 1
-                continue
             with self.context.session() as session:
-                entry = session.get(LedgerEntry, row_id)
+                entry = _locked(session, select(LedgerEntry).where(LedgerEntry.id == row_id))
                 if entry is None or not entry.pending:
                     continue  # done meanwhile
-                ledger.amend(session, entry, pending=False, **_from_generation(record))
-                report.filled += 1
+                if record is not None:
+                    ledger.amend(session, entry, pending=False, **_from_generation(record))
+                    report.filled += 1
+                elif created_at < horizon:  # looked up once more, still unknown: the estimate stays
+                    ledger.amend(session, entry, pending=False, note=_given_up_note(entry.note))
+                    report.given_up += 1
+                else:
+                    report.still_pending += 1
 
     def _key_for(self, session: Session, entry: LedgerEntry) -> str | None:
         secrets = self.context.secrets
@@ -211,101 +247,88 @@ class Sync:
         management = self.context.secrets.get("openrouter-management")
         if management is None:
             return
-        today = self.now().astimezone(UTC).date()
-        first = today - timedelta(days=min(max(self.days_back, 1), MAX_ACTIVITY_DAYS))
-        for org_id, org_name, key_hash in self._orgs_with_keys():
+        now = self.now().astimezone(UTC)
+        oldest = now.date() - timedelta(days=MAX_ACTIVITY_DAYS)
+        wait = max(CLOSE_AFTER, 2 * timedelta(seconds=self.context.settings.openrouter_usage_sync_interval))
+        for key in self._org_keys():
             with self.context.session(write=False) as session:
-                state = session.get(KeyState, (org_id, key_hash))
+                state = session.get(KeyState, (key.org_id, key.key_hash))
                 closed = set(
                     session.exec(
-                        select(col(ClosedDay.day)).where(ClosedDay.org_id == org_id, ClosedDay.key_hash == key_hash)
+                        select(col(ClosedDay.day)).where(
+                            ClosedDay.org_id == key.org_id, ClosedDay.key_hash == key.key_hash
+                        )
                     ).all()
                 )
-            if state is None:
-                continue  # not seen yet: (b) records its baseline first
-            start = max(first, state.first_seen_at.astimezone(UTC).date() + timedelta(days=1))
-            day = start
-            while day < today:
+            if state is None or state.baseline_usd is None:
+                continue  # no baseline yet: (b) sets it first
+            day = max(oldest, state.first_seen_at.astimezone(UTC).date() + timedelta(days=1))
+            # The key's last reading must come after the day: a reading from inside it would
+            # later be compared with the day's corrections as well as its own bookings.
+            while _day_end(day) + wait <= now and _day_end(day) <= state.checked_at:
                 if day not in closed:
-                    self._close_day(report, org_id, org_name, key_hash, day, management.value)
+                    self._renew()
+                    self._close_day(report, key, day, management.value)
                 day += timedelta(days=1)
 
-    def _close_day(
-        self, report: SyncReport, org_id: int, org_name: str, key_hash: str, day: date, management_key: str
-    ) -> None:
-        begin = datetime.combine(day, time(0), tzinfo=UTC)
-        end = begin + timedelta(days=1)
-        with self.context.session(write=False) as session:
-            if _pending_count(session, org_id, key_hash, begin, end):
-                report.skipped.append(
-                    _("{org}: {day} waits for pending calls").format(org=org_name, day=day.isoformat())
-                )
-                return
-        rows = self.api.activity(management_key, day.isoformat(), key_hash)
-        seen: dict[str, dict[str, Any]] = {}
+    def _close_day(self, report: SyncReport, key: OrgKey, day: date, management_key: str) -> None:
+        begin, end = _day_end(day) - timedelta(days=1), _day_end(day)
+        rows = self.api.activity(management_key, day.isoformat(), key.key_hash)
+        seen: dict[str, _Activity] = {}
         for row in rows:
             model = "openrouter/" + str(row.get("model"))
-            total = seen.setdefault(model, {"usd": Decimal(0), "requests": 0, "prompt": 0, "completion": 0, "r": 0})
-            total["usd"] += Decimal(str(row.get("usage") or 0))
-            total["requests"] += int(row.get("requests") or 0)
-            total["prompt"] += int(row.get("prompt_tokens") or 0)
-            total["completion"] += int(row.get("completion_tokens") or 0)
-            total["r"] += int(row.get("reasoning_tokens") or 0)
+            seen.setdefault(model, _Activity()).add(row)
         with self.context.session() as session:
-            if session.get(ClosedDay, (org_id, key_hash, day)) is not None:
+            if session.get(ClosedDay, (key.org_id, key.key_hash, day)) is not None:
                 return  # closed by a run that finished meanwhile
-            org = session.get(Organization, org_id)
+            if _pending_count(session, key.org_id, key.key_hash, begin, end):
+                report.skipped.append(
+                    _("{org}: {day} waits for pending calls").format(org=key.org_name, day=day.isoformat())
+                )
+                return
+            booked = _ledger_by_model(session, key.org_id, key.key_hash, begin, end)
+            ledger_total = sum((b.usd for b in booked.values()), Decimal(0))
+            if not seen and ledger_total:
+                report.skipped.append(
+                    _("{org}: OpenRouter reports nothing yet for {day}").format(org=key.org_name, day=day.isoformat())
+                )
+                return
+            org = session.get(Organization, key.org_id)
             assert org is not None
-            booked = _ledger_by_model(session, org_id, key_hash, begin, end)
-            activity_total = sum((t["usd"] for t in seen.values()), Decimal(0))
-            ledger_total = sum((b[0] for b in booked.values()), Decimal(0))
+            activity_total = to_money(sum((a.usd for a in seen.values()), Decimal(0)))
             moved = Decimal(0)
             for model in sorted(set(seen) | set(booked)):
-                usd = to_money(seen.get(model, {}).get("usd", Decimal(0)))
-                have, prompt, completion = booked.get(model, (Decimal(0), 0, 0))
-                difference = usd - have
+                activity = seen.get(model, _Activity())
+                have = booked.get(model, _Booked())
+                difference = to_money(activity.usd) - have.usd
                 if difference == 0:
                     continue
-                activity = seen.get(model, {})
+                note = _("closed day {day}: OpenRouter's /activity says ${usd:f}, the ledger had ${have:f}")
                 ledger.record(
                     session,
                     org,
                     _reconcile_entry(
                         model,
                         difference,
-                        key_hash,
+                        key.key_hash,
                         at=end - timedelta(seconds=1),
-                        prompt=int(activity.get("prompt", 0)) - prompt,
-                        completion=int(activity.get("completion", 0)) - completion,
-                        note=_(
-                            "closed day {day}: OpenRouter's /activity says ${usd:f}, the ledger had ${have:f}"
-                        ).format(day=day.isoformat(), usd=usd, have=have),
+                        prompt=activity.prompt - have.prompt,
+                        completion=activity.completion - have.completion,
+                        note=note.format(day=day.isoformat(), usd=to_money(activity.usd), have=have.usd),
                     ),
+                    markup=have.markup,
                 )
                 moved += difference
-            # What (b) already booked as unattributed outside spend moves into these models.
-            unattributed = _unattributed_balance(session, org_id, key_hash)
-            offset = min(max(moved, Decimal(0)), max(unattributed, Decimal(0)))
-            if offset > 0:
-                ledger.record(
-                    session,
-                    org,
-                    _reconcile_entry(
-                        UNATTRIBUTED,
-                        -offset,
-                        key_hash,
-                        at=self.now(),
-                        note=_("moved to the models of {day}").format(day=day.isoformat()),
-                    ),
-                )
+            if moved > 0:
+                _reverse_unattributed(session, org, key.key_hash, moved, day)
             session.add(
                 ClosedDay(
-                    org_id=org_id,
-                    key_hash=key_hash,
+                    org_id=key.org_id,
+                    key_hash=key.key_hash,
                     day=day,
-                    activity_usd=to_money(activity_total),
+                    activity_usd=activity_total,
                     ledger_usd=ledger_total,
-                    difference_usd=to_money(activity_total) - ledger_total,
+                    difference_usd=activity_total - ledger_total,
                     closed_at=self.now(),
                 )
             )
@@ -315,70 +338,81 @@ class Sync:
     # (b) --------------------------------------------------------------------------------------
     def _reconcile_keys(self, report: SyncReport) -> None:
         management = self.context.secrets.get("openrouter-management")
-        for org_id, org_name, key_hash in self._orgs_with_keys():
-            own = self.context.secrets.get(secret_name("openrouter", org_name))
+        for key in self._org_keys():
+            self._renew()
             if management is not None:
-                info = self.api.managed_key(management.value, key_hash)
+                info = self.api.managed_key(management.value, key.key_hash)
                 if info is None:
-                    report.errors.append(
-                        _("{org}: OpenRouter has no key {hash}…").format(org=org_name, hash=key_hash[:12])
-                    )
+                    missing = _("{org}: OpenRouter has no key {hash}…").format(org=key.org_name, hash=key.key_hash[:12])
+                    report.errors.append(missing)
                     continue
-            elif own is not None and hash_of(own.value) == key_hash:
-                info = self.api.key_info(own.value)
+            elif key.key is not None:
+                info = self.api.key_info(key.key)
             else:
-                report.skipped.append(_("{org}: its key is not in the secret store").format(org=org_name))
+                report.skipped.append(_("{org}: its key is not in the secret store").format(org=key.org_name))
                 continue
-            counter = to_money(Decimal(str(info.get("usage") or 0)))
-            with self.context.session() as session:
-                org = session.get(Organization, org_id)
-                assert org is not None
-                now = self.now()
-                total = _key_total(session, org_id, key_hash)
-                state = session.get(KeyState, (org_id, key_hash))
-                if state is None:  # first sight: what the key spent before is not this app's
-                    session.add(
-                        KeyState(
-                            org_id=org_id,
-                            key_hash=key_hash,
-                            baseline_usd=max(counter - total, Decimal(0)),
-                            last_usage_usd=counter,
-                            first_seen_at=now,
-                            checked_at=now,
-                        )
-                    )
-                    continue
-                state.last_usage_usd, state.checked_at = counter, now
-                session.add(state)
-                difference = counter - state.baseline_usd - total
-                if difference < 0:
-                    report.ledger_ahead_usd += -difference
-                    continue
-                if difference == 0:
-                    continue
-                if _pending_count(session, org_id, key_hash, None, None):
-                    report.skipped.append(_("{org}: waits for pending calls").format(org=org_name))
-                    continue
-                ledger.record(
-                    session,
-                    org,
-                    _reconcile_entry(
-                        UNATTRIBUTED,
-                        difference,
-                        key_hash,
-                        at=now,
-                        note=_("spend on the org's OpenRouter key made outside this app (key usage ${usage:f})").format(
-                            usage=counter
-                        ),
-                    ),
-                )
-                report.outside_spend_usd += difference
+            self._compare(report, key, to_money(Decimal(str(info.get("usage") or 0))), self.now())
 
-    def _orgs_with_keys(self) -> Iterator[tuple[int, str, str]]:
+    def _compare(self, report: SyncReport, key: OrgKey, counter: Decimal, read_at: datetime) -> None:
+        """Book what the previous reading of the key's counter shows beyond the ledger."""
+        with self.context.session() as session:
+            state = _locked(
+                session, select(KeyState).where(KeyState.org_id == key.org_id, KeyState.key_hash == key.key_hash)
+            )
+            if state is None:  # first sight: remember the reading; the baseline follows next cycle
+                session.add(
+                    KeyState(
+                        org_id=key.org_id,
+                        key_hash=key.key_hash,
+                        baseline_usd=None,
+                        last_usage_usd=counter,
+                        first_seen_at=read_at,
+                        checked_at=read_at,
+                    )
+                )
+                return
+            previous, previous_at = state.last_usage_usd, state.checked_at
+            if _pending_count(session, key.org_id, key.key_hash, None, previous_at + timedelta(seconds=1)):
+                report.skipped.append(_("{org}: waits for pending calls").format(org=key.org_name))
+                return  # keep the old reading: it is compared once those calls are complete
+            state.last_usage_usd, state.checked_at = counter, read_at
+            session.add(state)
+            total = _key_total(session, key.org_id, key.key_hash, before=previous_at)
+            if state.baseline_usd is None:  # what the key had spent before this app used it
+                state.baseline_usd = max(previous - total, Decimal(0))
+                return
+            difference = previous - state.baseline_usd - total
+            if difference < 0:  # e.g. estimates above the real cost: corrected when the day closes
+                report.ledger_ahead_usd += -difference
+                return
+            if difference == 0:
+                return
+            org = session.get(Organization, key.org_id)
+            assert org is not None
+            note = _("spend on the org's OpenRouter key made outside this app (key usage ${usage:f})")
+            entry = _reconcile_entry(  # dated at the reading that showed it
+                UNATTRIBUTED, difference, key.key_hash, at=previous_at, note=note.format(usage=previous)
+            )
+            entry.generation_id = f"outside-{uuid.uuid4().hex}"
+            ledger.record(session, org, entry)
+            report.outside_spend_usd += difference
+
+    def _org_keys(self) -> list[OrgKey]:
+        """Every org's current own key, and keys it used before (still reconciled by hash)."""
+        secrets = self.context.secrets
         with self.context.session(write=False) as session:
-            orgs = session.exec(select(Organization).where(col(Organization.openrouter_key_hash).is_not(None))).all()
-            found = [(o.id or 0, o.name, o.openrouter_key_hash or "") for o in orgs]
-        yield from found
+            orgs = {o.id or 0: o for o in session.exec(select(Organization)).all()}
+            hashes = {(o.id or 0, o.openrouter_key_hash) for o in orgs.values() if o.openrouter_key_hash}
+            hashes |= {(s.org_id, s.key_hash) for s in session.exec(select(KeyState)).all()}
+        found = []
+        for org_id, key_hash in sorted(hashes):
+            org = orgs.get(org_id)
+            if org is None or key_hash is None:
+                continue
+            own = secrets.get(secret_name("openrouter", org.name))
+            plaintext = own.value if own is not None and hash_of(own.value) == key_hash else None
+            found.append(OrgKey(org_id, org.name, key_hash, plaintext))
+        return found
 
     def _finish(self, report: SyncReport, started: datetime) -> None:
         interval = self.context.settings.openrouter_usage_sync_interval
@@ -396,6 +430,35 @@ class Sync:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def _locked(session: Session, query: Any) -> Any:
+    """The one row of `query`, locked until commit (PostgreSQL/MySQL; SQLite writers queue anyway)."""
+    return session.exec(query.with_for_update()).first()
+
+
+@dataclass
+class _Activity:
+    usd: Decimal = Decimal(0)
+    prompt: int = 0
+    completion: int = 0
+
+    def add(self, row: Any) -> None:
+        self.usd += Decimal(str(row.get("usage") or 0))
+        self.prompt += int(row.get("prompt_tokens") or 0)
+        self.completion += int(row.get("completion_tokens") or 0)
+
+
+@dataclass
+class _Booked:
+    usd: Decimal = Decimal(0)
+    prompt: int = 0
+    completion: int = 0
+    markup: Decimal | None = None  # of the day's calls: corrections are billed at the markup they had
 
 
 def _reconcile_entry(
@@ -422,6 +485,44 @@ def _reconcile_entry(
         cost_source=CostSource.OPENROUTER_RECONCILE.value,
         note=note,
     )
+
+
+def _reverse_unattributed(session: Session, org: Organization, key_hash: str, amount: Decimal, day: date) -> None:
+    """Take back up to `amount` of the key's unattributed bookings, oldest first, each at its
+    own time and markup (the money now sits on its models' day)."""
+    bookings = session.exec(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.org_id == org.id,
+            LedgerEntry.key_hash == key_hash,
+            LedgerEntry.model == UNATTRIBUTED,
+            col(LedgerEntry.generation_id).startswith("outside-"),
+        )
+        .order_by(col(LedgerEntry.created_at), col(LedgerEntry.id))
+    ).all()
+    left = amount
+    for booking in bookings:
+        if left <= 0:
+            return
+        reversed_so_far = session.exec(
+            select(func.sum(LedgerEntry.raw_cost_usd)).where(
+                col(LedgerEntry.generation_id).startswith(f"reverse-{booking.id}-")
+            )
+        ).one()
+        remaining = booking.raw_cost_usd + (reversed_so_far or Decimal(0))
+        take = min(remaining, left)
+        if take <= 0:
+            continue
+        entry = _reconcile_entry(
+            UNATTRIBUTED,
+            -take,
+            key_hash,
+            at=booking.created_at,
+            note=_("moved to the models of {day}").format(day=day.isoformat()),
+        )
+        entry.generation_id = f"reverse-{booking.id}-{day.isoformat()}"
+        ledger.record(session, org, entry, markup=booking.markup_rate)
+        left -= take
 
 
 def _from_generation(record: Any) -> dict[str, Any]:
@@ -458,22 +559,23 @@ def _pending_count(session: Session, org_id: int, key_hash: str, begin: datetime
         .select_from(LedgerEntry)
         .where(LedgerEntry.org_id == org_id, LedgerEntry.key_hash == key_hash, col(LedgerEntry.pending).is_(True))
     )
-    if begin is not None and end is not None:
-        query = query.where(col(LedgerEntry.created_at) >= begin, col(LedgerEntry.created_at) < end)
+    if begin is not None:
+        query = query.where(col(LedgerEntry.created_at) >= begin)
+    if end is not None:
+        query = query.where(col(LedgerEntry.created_at) < end)
     return int(session.exec(query).one())
 
 
-def _key_total(session: Session, org_id: int, key_hash: str) -> Decimal:
-    total = session.exec(
-        select(func.sum(LedgerEntry.raw_cost_usd)).where(LedgerEntry.org_id == org_id, LedgerEntry.key_hash == key_hash)
-    ).one()
-    return total if total is not None else Decimal(0)
-
-
-def _unattributed_balance(session: Session, org_id: int, key_hash: str) -> Decimal:
+def _key_total(session: Session, org_id: int, key_hash: str, *, before: datetime) -> Decimal:
+    """What the ledger holds for the key's spend up to `before` (the same second counts: MySQL
+    keeps whole seconds, and counting a call too early only delays a booking). Every row is
+    dated when its spend happened: a call when it started, a booking when the counter showed
+    it, a closed day's correction on that day."""
     total = session.exec(
         select(func.sum(LedgerEntry.raw_cost_usd)).where(
-            LedgerEntry.org_id == org_id, LedgerEntry.key_hash == key_hash, LedgerEntry.model == UNATTRIBUTED
+            LedgerEntry.org_id == org_id,
+            LedgerEntry.key_hash == key_hash,
+            col(LedgerEntry.created_at) <= before,
         )
     ).one()
     return total if total is not None else Decimal(0)
@@ -481,15 +583,16 @@ def _unattributed_balance(session: Session, org_id: int, key_hash: str) -> Decim
 
 def _ledger_by_model(
     session: Session, org_id: int, key_hash: str, begin: datetime, end: datetime
-) -> dict[str, tuple[Decimal, int, int]]:
-    """(USD, prompt tokens, completion tokens) per model of the org's key in [begin, end),
-    the unattributed bookings left out (they are what this closing replaces)."""
+) -> dict[str, _Booked]:
+    """USD, tokens and markup per model of the org's key in [begin, end), the unattributed
+    bookings left out (they are what this closing replaces)."""
     rows = session.execute(  # sqlmodel's select() types at most four columns
         sql_select(
             col(LedgerEntry.model),
             func.sum(LedgerEntry.raw_cost_usd),
             func.sum(LedgerEntry.prompt_tokens),
             func.sum(LedgerEntry.completion_tokens),
+            func.max(LedgerEntry.markup_rate),
         )
         .where(
             col(LedgerEntry.org_id) == org_id,
@@ -500,7 +603,7 @@ def _ledger_by_model(
         )
         .group_by(col(LedgerEntry.model))
     ).all()
-    return {model: (usd or Decimal(0), int(p or 0), int(c or 0)) for model, usd, p, c in rows}
+    return {model: _Booked(usd or Decimal(0), int(p or 0), int(c or 0), markup) for model, usd, p, c, markup in rows}
 
 
 def sync_for(
