@@ -376,7 +376,7 @@ def test_an_estimate_wrong_on_a_closed_day_is_corrected(world: World, monkeypatc
     assert world.key_total() == Decimal("0.0031")
     world.later(600)
     again = world.sync().run()
-    assert (again.outside_spend_usd, again.ledger_ahead_usd) == (0, 0)
+    assert (again.outside_spend_usd, again.ledger_ahead_usd) == (Decimal(0), Decimal(0))
     assert world.consistent()
 
 
