@@ -529,3 +529,29 @@ def test_a_cycle_that_loses_its_lease_stops(world: World) -> None:
     assert report.errors
     assert "newcomer" in report.errors[0]  # then it stops instead of syncing alongside
     assert sum(r.pending for r in world.rows()) == 1
+
+
+def test_the_ledger_names_the_key_a_call_really_used(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mai_tui.core.chat.streaming import stream_into
+    from mai_tui.core.chat.turns import prepare_turn
+    from mai_tui.core.providers.registry import Providers
+
+    shared, _hash = world.fake.add_key("shared")
+    monkeypatch.setenv("OPENROUTER_API_KEY", shared)
+    context = load_context()
+    stale = Providers(context.settings, context.secrets)  # built before the org had its own key
+    turn = prepare_turn(context, "Say hello")
+    assert turn.billing is not None
+    assert turn.billing.key_hash == world.key_hash  # what the org has now
+
+    async def call() -> None:
+        try:
+            await stream_into(context, stale.get("openrouter"), turn.request, turn.answer.id or 0, billing=turn.billing)
+        finally:
+            await stale.aclose()
+
+    asyncio.run(call())
+    [request] = world.fake.requests_to("/chat/completions")
+    assert request.headers["authorization"] == f"Bearer {shared}"
+    [row] = world.rows()
+    assert row.key_hash is None  # billed to the shared key it went out on, not the org's

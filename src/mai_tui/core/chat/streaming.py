@@ -7,7 +7,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mai_tui.core.chat.conversations import save_answer
 from mai_tui.core.context import AppContext
@@ -45,6 +45,8 @@ async def stream_into(
     With `billing`, the final write also records the call in the usage ledger, in the same
     transaction.
     """
+    if billing is not None and billing.provider == provider.name:  # the key this provider really calls with
+        billing = replace(billing, key_hash=provider.org_key_hash)
     answer = Answer()
     if prefix:
         answer.apply(TextDelta(prefix))

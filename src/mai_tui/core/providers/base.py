@@ -138,6 +138,7 @@ class Provider(ABC):
         self.timeout = timeout
         self.brand = brand
         self.retry = RetryPolicy()
+        self.org_key_hash: str | None = None  # set when this is an org's own OpenRouter key
         self._client: Any = None
 
     @abstractmethod

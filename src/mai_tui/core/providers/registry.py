@@ -102,7 +102,12 @@ class Providers:
         if name == "openrouter":
             brand = self.settings.webui_name
             headers = {"HTTP-Referer": OPENROUTER_REFERER, "X-OpenRouter-Title": brand, "X-Title": brand}
-        return OpenAICompatible(name, base_url, key, extra_headers=headers, timeout=timeout, brand=brand)
+        built = OpenAICompatible(name, base_url, key, extra_headers=headers, timeout=timeout, brand=brand)
+        if name == "openrouter":  # the ledger records which key a call really used
+            from mai_tui.core.secrets import openrouter_key
+
+            built.org_key_hash = openrouter_key(self.secrets, self.org)[1]
+        return built
 
     async def aclose(self) -> None:
         for provider in self._built.values():
