@@ -149,22 +149,49 @@ def test_concurrent_writers_never_lose_a_rollup_update(context: AppContext) -> N
 
 
 def test_a_generation_is_recorded_once(context: AppContext) -> None:
+    from mai_tui.core.store.models import ChatMessage, Conversation
+
     org_id = make_org(context)
     with context.session() as session:
         user = context.current_user(session)
+        conversation = Conversation(user_id=user.id, title="t")
+        session.add(conversation)
+        session.flush()
+        message = ChatMessage(conversation_id=conversation.id or 0, role="assistant")
+        session.add(message)
+        session.flush()
+        message_id = message.id
         billing = Billing(org_id, "acme", user.id, CallKind.CHAT, "openrouter", "openrouter/x/y", None, NOW, 40)
     answer = Answer()
     for event in (Started("gen-1"), TextDelta("hi"), Usage(10, 2, cost_usd=Decimal("0.5"), generation_id="gen-1")):
         answer.apply(event)
     with context.session() as session:
-        first = charge(session, billing, answer, message_id=None)
+        first = charge(session, billing, answer, message_id=message_id)
     with context.session() as session:
-        again = charge(session, billing, answer, message_id=None)
+        again = charge(session, billing, answer, message_id=message_id)  # the same answer, billed once
     assert first is not None
     assert again is not None
     assert first.id == again.id
     with context.session(write=False) as session:
         assert len(session.exec(select(LedgerEntry)).all()) == 1
+
+
+def test_an_id_reused_by_another_call_is_billed_again(context: AppContext) -> None:
+    org_id = make_org(context)
+    with context.session() as session:
+        user = context.current_user(session)
+        billing = Billing(org_id, "acme", user.id, CallKind.CHAT, "ollama", "ollama/llama3", None, NOW, 40)
+        answer = Answer()
+        for event in (Started("chatcmpl-7"), TextDelta("hi"), Usage(10, 2, generation_id="chatcmpl-7")):
+            answer.apply(event)
+        first = charge(session, billing, answer, message_id=None)
+        second = charge(session, billing, answer, message_id=None)  # a local server counts ids from 0 again
+    assert first is not None
+    assert second is not None
+    assert first.id != second.id
+    assert (first.generation_id, second.generation_id) == ("chatcmpl-7", None)
+    assert second.note is not None
+    assert "reused id chatcmpl-7" in second.note
 
 
 def test_no_usage_is_estimated_from_the_price_table_and_marked(context: AppContext) -> None:
@@ -291,6 +318,12 @@ def test_requests_per_minute(context: AppContext) -> None:
     with context.session() as session:
         org = session.get(Organization, org_id)
         assert org is not None
+        user = context.current_user(session)
+        assert check_spending(session, org, user, now=NOW + timedelta(seconds=1)) is None
+    with context.session() as session:  # manual and reconciliation rows are not requests
+        org = session.get(Organization, org_id)
+        assert org is not None
+        ledger.record(session, org, entry(cost="1", kind="manual", generation_id="m1"))
         user = context.current_user(session)
         assert check_spending(session, org, user, now=NOW + timedelta(seconds=1)) is None
     _spend(context, org_id, "0")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mai_tui.cli.output import context, print_json, print_table, say, signed_in, warn
+from mai_tui.cli.output import print_json, print_table, say, signed_in, warn
 from mai_tui.i18n import _
 
 if TYPE_CHECKING:
@@ -23,16 +23,9 @@ JsonOut = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 
 
 def _visible_org(session: Session, actor: User, name: str) -> Organization:
-    """Admins see every org; a member sees their own."""
-    from mai_tui.core.errors import PermissionDenied
-    from mai_tui.core.store.models import Role
-    from mai_tui.core.usage.billing import payer
-    from mai_tui.core.usage.orgs import get_org
+    from mai_tui.core.usage.reports import visible_org
 
-    org = get_org(session, name)
-    if actor.role != Role.ADMIN and payer(session, actor).id != org.id:
-        raise PermissionDenied(_("only admins and members of '{org}' may see its usage").format(org=name))
-    return org
+    return visible_org(session, actor, name)
 
 
 def _summary(report: SyncReport) -> str:
@@ -276,7 +269,8 @@ def status(json_out: JsonOut = False) -> None:
 
     from mai_tui.core.usage.sync import status as read_status
 
-    found = read_status(context())
+    with signed_in() as (ctx, _session, _actor):  # a known user, like every other usage command
+        found = read_status(ctx)
     data: dict[str, Any] = {
         "last_run_at": found.last_run_at if found else None,
         "next_run_at": found.next_run_at if found else None,

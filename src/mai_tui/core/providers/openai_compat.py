@@ -63,7 +63,7 @@ class OpenAICompatible(Provider):
             body["temperature"] = request.temperature
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
-        if request.user:
+        if request.user and self.name == "openrouter":  # who pays: for OpenRouter's records, nobody else
             body["user"] = request.user
         return body
 

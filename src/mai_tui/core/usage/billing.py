@@ -63,7 +63,11 @@ def check_spending(
         recent = session.exec(
             select(func.count())
             .select_from(LedgerEntry)
-            .where(LedgerEntry.org_id == org.id, col(LedgerEntry.created_at) > now - timedelta(seconds=60))
+            .where(
+                LedgerEntry.org_id == org.id,
+                col(LedgerEntry.created_at) > now - timedelta(seconds=60),
+                col(LedgerEntry.kind).not_in([CallKind.MANUAL.value, CallKind.RECONCILE.value]),
+            )
         ).one()
         if recent >= org.requests_per_minute:
             raise BudgetExceeded(
@@ -152,10 +156,13 @@ def charge(
     generation_id = answer.generation_id
     if usage is None and not new_text and not answer.reasoning and generation_id is None:
         return None  # refused or failed before anything was generated: nothing to bill
+    reused = None
     if generation_id is not None:
         existing = ledger.find_generation(session, billing.provider, generation_id)
-        if existing is not None:
-            return existing
+        if existing is not None and existing.message_id == message_id and message_id is not None:
+            return existing  # this very answer was billed already
+        if existing is not None:  # a server that reuses ids (local OpenAI-compatible ones do): bill anyway
+            reused, generation_id = generation_id, None
     entry = LedgerEntry(
         created_at=billing.started_at,
         day=billing.started_at.date(),
@@ -182,6 +189,8 @@ def charge(
     entry.cached_tokens = usage.cached_tokens
     entry.cache_write_tokens = usage.cache_write_tokens
     entry.reasoning_tokens = usage.reasoning_tokens
+    if reused is not None:
+        entry.note = " ".join(filter(None, [entry.note, _("the provider reused id {id}").format(id=reused)]))
     if usage.cost_usd is not None and answer.usage is not None:
         entry.raw_cost_usd = usage.cost_usd
     else:

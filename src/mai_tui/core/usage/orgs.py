@@ -30,18 +30,29 @@ class OrgChanges:
     requests_per_minute: int | None = None  # 0 removes the limit
 
 
+MAXIMUM = Decimal(1_000_000_000)  # above any real limit, rate or cost; keeps columns from overflowing
+
+
 def parse_decimal(
-    value: str | Decimal, what: str, *, minimum: Decimal, places: int, exclusive: bool = False
+    value: str | Decimal,
+    what: str,
+    *,
+    minimum: Decimal,
+    places: int,
+    exclusive: bool = False,
+    maximum: Decimal = MAXIMUM,
 ) -> Decimal:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         raise InvalidInput(_("{what}: '{value}' is not a number").format(what=what, value=value)) from None
-    if number.is_finite() and number != number.quantize(Decimal(1).scaleb(-places)):
-        raise InvalidInput(_("{what}: at most {places} decimal places").format(what=what, places=places))
     if not number.is_finite() or number < minimum or (exclusive and number == minimum):
         sign = ">" if exclusive else "≥"
         raise InvalidInput(_("{what} must be {sign} {minimum}").format(what=what, sign=sign, minimum=minimum))
+    if number > maximum:
+        raise InvalidInput(_("{what} must be ≤ {maximum}").format(what=what, maximum=maximum))
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput(_("{what}: at most {places} decimal places").format(what=what, places=places))
     return number
 
 
@@ -66,7 +77,7 @@ def check_timezone(name: str) -> str:
 def _apply(org: Organization, changes: OrgChanges) -> None:
     if changes.markup_rate is not None:
         org.markup_rate = parse_decimal(
-            changes.markup_rate, _("markup rate"), minimum=Decimal(0), places=4, exclusive=True
+            changes.markup_rate, _("markup rate"), minimum=Decimal(0), places=4, exclusive=True, maximum=Decimal(100)
         )
     if changes.monthly_limit_usd is not None:
         org.monthly_limit_usd = parse_decimal(

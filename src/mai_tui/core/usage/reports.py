@@ -23,6 +23,19 @@ from mai_tui.core.usage import ledger
 from mai_tui.i18n import _
 
 
+def visible_org(session: Session, actor: User, name: str) -> Organization:
+    """The org named `name`, if `actor` may see its usage: admins every org, members their own."""
+    from mai_tui.core.errors import PermissionDenied
+    from mai_tui.core.store.models import Role
+    from mai_tui.core.usage.billing import payer
+    from mai_tui.core.usage.orgs import get_org
+
+    org = get_org(session, name)
+    if actor.role != Role.ADMIN and payer(session, actor).id != org.id:
+        raise PermissionDenied(_("only admins and members of '{org}' may see its usage").format(org=name))
+    return org
+
+
 def in_currency(org: Organization, usd: Decimal) -> Decimal:
     """`usd` in the org's display currency, at the rate its admin set (cents, half-even)."""
     return (usd * org.exchange_rate).quantize(Decimal("0.01"))
