@@ -100,14 +100,17 @@ def owner_name() -> str:
 
 
 def _status_row(session: Session) -> SyncStatus:
-    row = session.get(SyncStatus, SYNC_NAME)
+    """The sync's status row, created on first use, read with a lock: a current read even under
+    MySQL's repeatable read, where a plain read could miss a row another instance just made."""
+    query = select(SyncStatus).where(SyncStatus.name == SYNC_NAME).with_for_update()
+    row = session.exec(query).first()
     if row is None:
         try:
             with session.begin_nested():
                 session.add(SyncStatus(name=SYNC_NAME))
         except IntegrityError:  # another instance created it first
             pass
-        row = session.get(SyncStatus, SYNC_NAME)
+        row = session.exec(query.execution_options(populate_existing=True)).first()
     assert row is not None
     return row
 
@@ -115,21 +118,12 @@ def _status_row(session: Session) -> SyncStatus:
 def acquire_lease(context: AppContext, owner: str, now: datetime, seconds: int = LEASE_SECONDS) -> str | None:
     """Take (or renew) the sync lease; None when taken, else who holds it."""
     with context.session() as session:
-        _status_row(session)
-        taken = session.execute(
-            update(SyncStatus)
-            .where(
-                col(SyncStatus.name) == SYNC_NAME,
-                (col(SyncStatus.lease_owner).is_(None))
-                | (col(SyncStatus.lease_until) < now)
-                | (col(SyncStatus.lease_owner) == owner),
-            )
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds), updated_at=now)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            return None
-        row = session.get(SyncStatus, SYNC_NAME)
-        return row.lease_owner if row is not None and row.lease_owner else "?"
+        row = _status_row(session)  # locked: instances racing for the lease queue here
+        if row.lease_owner not in (None, owner) and row.lease_until is not None and row.lease_until >= now:
+            return row.lease_owner
+        row.lease_owner, row.lease_until, row.updated_at = owner, now + timedelta(seconds=seconds), now
+        session.add(row)
+        return None
 
 
 def release_lease(context: AppContext, owner: str) -> None:
