@@ -45,7 +45,8 @@ def main() -> None:
     from mai_tui.core.context import load_context
     from mai_tui.core.store.models import DailyUsage, LedgerEntry, Organization, User
     from mai_tui.core.store.types import utcnow
-    from mai_tui.core.usage import ledger, reports
+    from mai_tui.core.usage import ledger
+    from mai_tui.core.usage import reports as reports
     from mai_tui.core.usage.orgs import OrgChanges, add_org
 
     context = load_context()
