@@ -71,27 +71,25 @@ class World:
     def app_call(self, at: datetime, cost: str, model: str = MODEL) -> None:
         """A call made through this app on the org's key: on OpenRouter and in the ledger."""
         generation = self.fake.spend(self.key, model, cost, prompt_tokens=10, completion_tokens=5, at=at)
+        self.ledger_row(at, cost, model=model, generation_id=generation, prompt_tokens=10, completion_tokens=5)
+
+    def ledger_row(self, at: datetime, cost: str, *, model: str = MODEL, **fields: Any) -> None:
+        """The app's ledger row of a call on the org's key (what the app believed it cost)."""
         with self.context.session() as session:
             org = session.get(Organization, self.org_id)
             assert org is not None
-            ledger.record(
-                session,
-                org,
-                LedgerEntry(
-                    created_at=at,
-                    day=at.date(),
-                    org_id=self.org_id,
-                    kind="chat",
-                    provider="openrouter",
-                    model=f"openrouter/{model}",
-                    generation_id=generation,
-                    key_hash=self.key_hash,
-                    prompt_tokens=10,
-                    completion_tokens=5,
-                    raw_cost_usd=Decimal(cost),
-                    cost_source="provider",
-                ),
-            )
+            values: dict[str, Any] = {
+                "created_at": at,
+                "day": at.date(),
+                "org_id": self.org_id,
+                "kind": "chat",
+                "provider": "openrouter",
+                "model": f"openrouter/{model}",
+                "key_hash": self.key_hash,
+                "raw_cost_usd": Decimal(cost),
+                "cost_source": "provider",
+            }
+            ledger.record(session, org, LedgerEntry(**{**values, **fields}))
 
 
 @pytest.fixture
@@ -321,24 +319,7 @@ def test_a_day_openrouter_reports_nothing_for_stays_open(world: World, monkeypat
     management_key(world, monkeypatch)
     day = datetime(2026, 11, 20, tzinfo=UTC)
     first_sight(world, day - timedelta(hours=12))
-    with world.context.session() as session:  # the app billed a call OpenRouter has no record of (yet)
-        org = session.get(Organization, world.org_id)
-        assert org is not None
-        ledger.record(
-            session,
-            org,
-            LedgerEntry(
-                created_at=day + timedelta(hours=9),
-                day=day.date(),
-                org_id=world.org_id,
-                kind="chat",
-                provider="openrouter",
-                model=f"openrouter/{MODEL}",
-                key_hash=world.key_hash,
-                raw_cost_usd=Decimal("0.5"),
-                cost_source="provider",
-            ),
-        )
+    world.ledger_row(day + timedelta(hours=9), "0.5")  # the app billed a call OpenRouter has no record of (yet)
     world.at(day + timedelta(days=1, hours=4))
     report = world.sync().run()
     assert report.days_closed == 0
@@ -351,25 +332,9 @@ def test_an_estimate_wrong_on_a_closed_day_is_corrected(world: World, monkeypatc
     day = datetime(2026, 11, 20, tzinfo=UTC)
     first_sight(world, day - timedelta(hours=12))
     world.fake.spend(world.key, MODEL, "0.0031", prompt_tokens=10, completion_tokens=5, at=day + timedelta(hours=9))
-    with world.context.session() as session:  # the app's own record of that call was an estimate
-        org = session.get(Organization, world.org_id)
-        assert org is not None
-        ledger.record(
-            session,
-            org,
-            LedgerEntry(
-                created_at=day + timedelta(hours=9),
-                day=day.date(),
-                org_id=world.org_id,
-                kind="chat",
-                provider="openrouter",
-                model=f"openrouter/{MODEL}",
-                key_hash=world.key_hash,
-                raw_cost_usd=Decimal("0.0035"),
-                cost_source="price_table",
-                estimated=True,
-            ),
-        )
+    world.ledger_row(  # the app's own record of that call was an estimate
+        day + timedelta(hours=9), "0.0035", cost_source="price_table", estimated=True
+    )
     world.at(day + timedelta(days=1, hours=4))
     report = world.sync().run()
     assert report.day_differences_usd == Decimal("-0.0004")

@@ -266,77 +266,41 @@ def closed_days(session: Session, org: Organization, limit: int = 30) -> list[Cl
     )
 
 
-REPORT_COLUMNS = (
-    "key",
-    "requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "other_tokens",
-    "raw_cost_usd",
-    "markup_usd",
-    "billed_cost_usd",
-)
+SUM_COLUMNS = ("requests", "prompt_tokens", "completion_tokens", "other_tokens", "raw_cost_usd", "markup_usd")
+
+
+def _csv(header: Sequence[str], rows: Sequence[tuple[Sequence[object], ledger.Sums]]) -> str:
+    """Rows of leading values and their sums as CSV; USD as exact decimal strings."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*header, *SUM_COLUMNS, "billed_cost_usd"))
+    for leading, sums in rows:
+        writer.writerow(
+            (
+                *leading,
+                sums.requests,
+                sums.prompt_tokens,
+                sums.completion_tokens,
+                sums.unsplit_tokens,
+                f"{sums.raw_cost_usd:f}",
+                f"{sums.markup_usd:f}",
+                f"{sums.billed_cost_usd:f}",
+            )
+        )
+    return out.getvalue()
 
 
 def report_csv(rows: Sequence[ReportRow], by: GroupBy) -> str:
-    """A report as CSV (money as exact decimal strings, USD); the first column is named after `by`."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((by.value, *REPORT_COLUMNS[1:]))
-    for row in rows:
-        writer.writerow(
-            (
-                row.key,
-                row.requests,
-                row.prompt_tokens,
-                row.completion_tokens,
-                row.unsplit_tokens,
-                f"{row.raw_cost_usd:f}",
-                f"{row.markup_usd:f}",
-                f"{row.billed_cost_usd:f}",
-            )
-        )
-    return out.getvalue()
+    """A report as CSV; the first column is named after `by`."""
+    return _csv((by.value,), [((row.key,), row) for row in rows])
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement's lines as CSV, USD as exact decimal strings."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        (
-            "model",
-            "user",
-            "requests",
-            "prompt_tokens",
-            "completion_tokens",
-            "other_tokens",
-            "raw_cost_usd",
-            "markup_usd",
-            "billed_cost_usd",
-        )
-    )
-    for line in statement.lines:
-        writer.writerow(
-            (
-                line.model,
-                line.user,
-                line.requests,
-                line.prompt_tokens,
-                line.completion_tokens,
-                line.unsplit_tokens,
-                f"{line.raw_cost_usd:f}",
-                f"{line.markup_usd:f}",
-                f"{line.billed_cost_usd:f}",
-            )
-        )
-    return out.getvalue()
+    """The statement's lines as CSV."""
+    return _csv(("model", "user"), [((line.model, line.user), line) for line in statement.lines])
 
 
 def statement_in_currency(statement: Statement) -> str | None:
