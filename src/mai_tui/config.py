@@ -66,6 +66,16 @@ class ProvidersSettings(_Strict):
     custom: dict[str, CustomProviderSettings] = Field(default_factory=dict)
 
 
+class VoiceSettings(_Strict):
+    """Voice notes: `model` is "bundled" (tiny.en, offline), a CTranslate2 model folder, or a
+    faster-whisper model name (fetched only when the hub is reachable and HF_HUB_OFFLINE is off)."""
+
+    model: str = "bundled"
+    language: str | None = None  # None: English for English-only models, else detected
+    send_at_once: bool = False  # False: the transcript lands in the prompt box for editing
+    max_seconds: int = Field(120, ge=5, le=3600)  # a recording stops itself after this long
+
+
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
@@ -90,6 +100,7 @@ class Settings(BaseSettings):
     send_on_enter: bool = True  # False: Enter inserts a newline and Ctrl+J sends
     keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> keys, e.g. "chat.stop" = "ctrl+x"
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @classmethod
     def settings_customise_sources(

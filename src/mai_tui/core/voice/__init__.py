@@ -1,0 +1,1 @@
+"""Voice notes: microphone capture (`capture`) and offline transcription (`transcribe`)."""
