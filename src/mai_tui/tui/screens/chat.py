@@ -17,6 +17,7 @@ from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
+from mai_tui.tui.widgets.voice import VoiceStatus
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
     from mai_tui.core.chat.tree import Tree
@@ -45,12 +46,13 @@ class ChatScreen(Screen[None]):
         Binding("alt+k", "intent('copy_code')", _("Copy code"), id="chat.copy_code", show=False),
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
         Binding("f3", "intent('usage')", _("Usage"), id="chat.usage"),  # the usage screen
+        Binding("f4", "intent('voice')", _("Voice"), id="chat.voice"),  # push-to-talk: starts and stops
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
 
     @dataclass
     class Stop(Message):
-        """The user wants the answer being written to stop."""
+        """Esc: stop the recording (or transcription) under way, else the answer being written."""
 
     @dataclass
     class NewChat(Message):
@@ -58,7 +60,7 @@ class ChatScreen(Screen[None]):
 
     @dataclass
     class Intent(Message):
-        """regenerate, continue, edit, previous_branch, next_branch or copy (the app does the work)."""
+        """regenerate, continue, edit, previous_branch, next_branch, copy, voice … (the app does the work)."""
 
         name: str
 
@@ -82,6 +84,7 @@ class ChatScreen(Screen[None]):
                     yield Static(_("Chat with any provider, ask your documents, see every cent."), id="tagline")
                     yield Static(_("Opening the database…"), id="status")
                 yield Static("", id="notice")
+                yield VoiceStatus(id="voice")
                 yield PromptBox(id="prompt")
         yield Footer()
 
@@ -94,6 +97,14 @@ class ChatScreen(Screen[None]):
 
     def set_notice(self, text: str) -> None:
         self.query_one("#notice", Static).update(text)
+
+    def key_for(self, binding_id: str) -> str:
+        """The key bound to `binding_id` (it follows the user's keymap), for a sentence: F4, Esc, ^o."""
+        for active in self.active_bindings.values():
+            if active.binding.id == binding_id:
+                shown = self.app.get_key_display(active.binding)
+                return shown[:1].upper() + shown[1:]
+        return ""
 
     def list_conversations(self, conversations: list[Conversation], current: int | None) -> None:
         view = self.query_one("#conversations", ListView)
@@ -198,6 +209,11 @@ class ChatScreen(Screen[None]):
                 _("Usage"),
                 _("Spend and tokens per organization, limits, charts, CSV export, sync"),
                 lambda: self.action_intent("usage"),
+            ),
+            (
+                _("Voice"),
+                _("Speak a prompt: starts recording from the microphone, or stops it and transcribes"),
+                lambda: self.action_intent("voice"),
             ),
         ]
 
