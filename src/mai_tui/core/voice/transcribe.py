@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,7 @@ class Transcriber:
         self.model = model
         self.language = language or ("en" if english_only(model) else None)
         self.beam_size = beam_size
+        self.piece_seconds = 300.0  # longer audio is transcribed in pieces of at most this long
         self._loaded: Any = None
         self._lock = threading.Lock()
 
@@ -129,29 +130,71 @@ class Transcriber:
         """
         samples = decode(audio) if isinstance(audio, str | Path) else audio
         model = self.load()
-        segments, info = model.transcribe(
-            samples, language=self.language, beam_size=self.beam_size, vad_filter=True, condition_on_previous_text=False
-        )
-        transcript = Transcript(language=str(info.language), duration=float(info.duration))
-        for raw in segments:  # a generator: decoding happens here, segment by segment
+        transcript = Transcript(language=self.language or "", duration=len(samples) / SAMPLE_RATE)
+        # faster-whisper builds the spectrogram of the whole clip at once (~50 MB a minute):
+        # a long recording goes through in pieces, so memory stays flat however long it is.
+        for offset, piece in _pieces(samples, int(self.piece_seconds * SAMPLE_RATE)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(_("transcription stopped"))
-            segment = Segment(round(float(raw.start), 2), round(float(raw.end), 2), str(raw.text).strip())
-            transcript.segments.append(segment)
-            if on_segment is not None:
-                on_segment(segment)
+            segments, info = model.transcribe(
+                piece,
+                language=transcript.language or None,  # detected on the first piece, kept for the others
+                beam_size=self.beam_size,
+                vad_filter=True,
+                condition_on_previous_text=False,
+            )
+            transcript.language = transcript.language or str(info.language)
+            for raw in segments:  # a generator: decoding happens here, segment by segment
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(_("transcription stopped"))
+                # Whisper's last timestamp may run past the end of a piece: keep it inside.
+                end = min(offset + float(raw.end), offset + len(piece) / SAMPLE_RATE)
+                start = min(offset + float(raw.start), end)
+                segment = Segment(round(start, 2), round(end, 2), str(raw.text).strip())
+                transcript.segments.append(segment)
+                if on_segment is not None:
+                    on_segment(segment)
         return transcript
+
+
+def _pieces(samples: Any, size: int) -> Iterator[tuple[float, Any]]:
+    """(offset in seconds, samples) of at most `size` samples, each cut in the quietest 0.1 s
+    of its last few seconds, so that no word is cut in two."""
+    import numpy
+
+    block = SAMPLE_RATE // 10
+    size = max(size, SAMPLE_RATE)
+    lookback = min(5 * SAMPLE_RATE, size // 2) // block * block
+    start = 0
+    while len(samples) - start > size:
+        end = start + size
+        tail = numpy.asarray(samples[end - lookback : end], dtype=numpy.float32).reshape(-1, block)
+        cut = end - lookback + int(numpy.argmin((tail**2).mean(axis=1))) * block + block // 2
+        yield start / SAMPLE_RATE, samples[start:cut]
+        start = cut
+    yield start / SAMPLE_RATE, samples[start:]
 
 
 def decode(path: str | Path) -> Any:
     """The file's audio as 16 kHz mono float32 (PyAV: wav, mp3, m4a, ogg, webm, flac …)."""
     file = Path(path)
+    if file.is_dir():
+        raise VoiceError(_("{path}: is a folder, not an audio file").format(path=file))
     if not file.is_file():
         raise VoiceError(_("{path}: no such file").format(path=file))
+    try:
+        with file.open("rb") as handle:
+            empty = not handle.read(1)
+    except OSError as error:
+        raise VoiceError(_("{path}: cannot be read: {reason}").format(path=file, reason=error.strerror)) from None
+    if empty:
+        raise VoiceError(_("{path}: the file is empty").format(path=file.name))
     from faster_whisper import decode_audio
 
     try:
         samples = decode_audio(str(file), sampling_rate=SAMPLE_RATE)
+    except IndexError:  # PyAV found no audio stream (a video without sound, an image)
+        raise VoiceError(_("{path}: has no audio track").format(path=file.name)) from None
     except Exception as error:  # av.error.InvalidDataError and friends
         raise VoiceError(
             _("{path}: not an audio file, or damaged ({reason})").format(path=file.name, reason=type(error).__name__)
