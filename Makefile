@@ -62,3 +62,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/providers.py
 	$(VENV)/bin/python benchmarks/chat.py
 	$(VENV)/bin/python benchmarks/usage.py
+	$(VENV)/bin/python benchmarks/voice.py

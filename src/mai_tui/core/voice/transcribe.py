@@ -89,7 +89,7 @@ class Transcriber:
         self.model = model
         self.language = language or ("en" if english_only(model) else None)
         self.beam_size = beam_size
-        self.piece_seconds = 300.0  # longer audio is transcribed in pieces of at most this long
+        self.piece_seconds = 120.0  # longer audio goes through in pieces of at most this long
         self._loaded: Any = None
         self._lock = threading.Lock()
 
