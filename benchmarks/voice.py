@@ -30,25 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.voice.conftest import MORE_SENTENCES, SENTENCES
+
 TARGET = 15.0  # x real time
 
-TEXT = [
-    "Please call me back tomorrow morning.",
-    "We will meet at the station after lunch.",
-    "The children are playing in the garden.",
-    "Our team finished the new design last week, and the first tests look very good.",
-    "The library opens at nine and closes early on Sundays.",
-    "If the weather stays dry, we could walk along the river to the old bridge.",
-    "My sister is learning to play the piano, and she practises every evening.",
-    "Remember to water the plants while I am away on holiday.",
-    "The price of fresh vegetables has gone up again this month.",
-    "He wrote a long letter to his grandmother about his first day at school.",
-    "The museum has a large collection of paintings from the last century.",
-    "Could you send me the numbers before the meeting on Thursday?",
-    "A small cat was sleeping on the warm roof of the car.",
-    "The doctor said that I should drink more water and sleep longer.",
-    "We are planning a trip to the mountains at the end of the summer.",
-]
+TEXT = [*SENTENCES, *MORE_SENTENCES]  # the tests' varied sentences (no repetition within 30 s)
 
 
 def peak_rss_mb() -> float:
