@@ -12,8 +12,8 @@ from mai_tui.core.context import load_context
 from mai_tui.core.store.models import ChatMessage, LedgerEntry
 from mai_tui.core.store.types import utcnow
 from mai_tui.core.usage import ledger
+from mai_tui.core.usage.lease import status
 from mai_tui.core.usage.orgs import ensure_personal_org
-from mai_tui.core.usage.sync import status
 from mai_tui.tui.app import MaiApp
 from mai_tui.tui.widgets.prompt import PromptBox
 from tests.fakes.server import FakeServer, Stream

@@ -21,9 +21,11 @@ from mai_tui.core.chat.ask import ask
 from mai_tui.core.context import AppContext, load_context
 from mai_tui.core.store.models import ClosedDay, KeyState, LedgerEntry, Organization
 from mai_tui.core.usage import ledger
+from mai_tui.core.usage.lease import LEASE_SECONDS, acquire_lease, status
 from mai_tui.core.usage.openrouter_api import OpenRouterAPI
 from mai_tui.core.usage.orgs import OrgChanges, add_org, assign_user, set_org_key
-from mai_tui.core.usage.sync import LEASE_SECONDS, UNATTRIBUTED, Sync, acquire_lease, status
+from mai_tui.core.usage.reconcile import UNATTRIBUTED
+from mai_tui.core.usage.sync import Sync
 from tests.fakes.openrouter import FakeOpenRouter
 
 MODEL = "openai/gpt-4o-mini"

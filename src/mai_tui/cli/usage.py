@@ -267,7 +267,7 @@ def statement(
 def status(json_out: JsonOut = False) -> None:
     import json
 
-    from mai_tui.core.usage.sync import status as read_status
+    from mai_tui.core.usage.lease import status as read_status
 
     with signed_in() as (ctx, _session, _actor):  # a known user, like every other usage command
         found = read_status(ctx)

@@ -70,7 +70,7 @@ def _usage(context: AppContext) -> list[Check]:
 
     from mai_tui.core.store.engine import get_engine
     from mai_tui.core.store.models import LedgerEntry, SyncStatus
-    from mai_tui.core.usage.sync import SYNC_NAME
+    from mai_tui.core.usage.lease import SYNC_NAME
 
     with Session(get_engine(context.database_url)) as session:
         state = session.get(SyncStatus, SYNC_NAME)

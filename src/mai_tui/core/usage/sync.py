@@ -32,9 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -42,9 +39,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy import select as sql_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mai_tui.core.accounts import require_admin
@@ -52,26 +46,38 @@ from mai_tui.core.context import AppContext
 from mai_tui.core.secrets import key_hash as hash_of
 from mai_tui.core.secrets import secret_name
 from mai_tui.core.store.models import (
-    CallKind,
     ClosedDay,
-    CostSource,
     KeyState,
     LedgerEntry,
     Organization,
-    SyncStatus,
     User,
 )
 from mai_tui.core.store.types import to_money, utcnow
 from mai_tui.core.usage import ledger
+from mai_tui.core.usage.lease import (
+    acquire_lease,
+    owner_name,
+    release_lease,
+    status_row,
+)
 from mai_tui.core.usage.openrouter_api import OpenRouterAPI, SyncError
+from mai_tui.core.usage.reconcile import (
+    UNATTRIBUTED,
+    Activity,
+    Booked,
+    from_generation,
+    given_up_note,
+    key_total,
+    ledger_by_model,
+    pending_count,
+    reconcile_entry,
+    reverse_unattributed,
+)
 from mai_tui.i18n import _
 
 log = logging.getLogger(__name__)
 
-SYNC_NAME = "openrouter"
-LEASE_SECONDS = 300
 CLOSE_AFTER = timedelta(hours=3)  # a finished UTC day is closed this long after its end
-UNATTRIBUTED = "openrouter/(unattributed)"
 MAX_ACTIVITY_DAYS = 30  # /activity covers the last 30 finished UTC days
 
 
@@ -90,54 +96,6 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
-
-
-def owner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-# --- the lease ------------------------------------------------------------------------------
-
-
-def _status_row(session: Session) -> SyncStatus:
-    """The sync's status row, created on first use, read with a lock: a current read even under
-    MySQL's repeatable read, where a plain read could miss a row another instance just made."""
-    query = select(SyncStatus).where(SyncStatus.name == SYNC_NAME).with_for_update()
-    row = session.exec(query).first()
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(SyncStatus(name=SYNC_NAME))
-        except IntegrityError:  # another instance created it first
-            pass
-        row = session.exec(query.execution_options(populate_existing=True)).first()
-    assert row is not None
-    return row
-
-
-def acquire_lease(context: AppContext, owner: str, now: datetime, seconds: int = LEASE_SECONDS) -> str | None:
-    """Take (or renew) the sync lease; None when taken, else who holds it."""
-    with context.session() as session:
-        row = _status_row(session)  # locked: instances racing for the lease queue here
-        if row.lease_owner not in (None, owner) and row.lease_until is not None and row.lease_until >= now:
-            return row.lease_owner
-        row.lease_owner, row.lease_until, row.updated_at = owner, now + timedelta(seconds=seconds), now
-        session.add(row)
-        return None
-
-
-def release_lease(context: AppContext, owner: str) -> None:
-    with context.session() as session:
-        session.execute(
-            update(SyncStatus)
-            .where(col(SyncStatus.name) == SYNC_NAME, col(SyncStatus.lease_owner) == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
-
-
-def status(context: AppContext) -> SyncStatus | None:
-    with context.session(write=False) as session:
-        return session.get(SyncStatus, SYNC_NAME)
 
 
 # --- one cycle --------------------------------------------------------------------------------
@@ -219,10 +177,10 @@ class Sync:
                 if entry is None or not entry.pending:
                     continue  # done meanwhile
                 if record is not None:
-                    ledger.amend(session, entry, pending=False, **_from_generation(record))
+                    ledger.amend(session, entry, pending=False, **from_generation(record))
                     report.filled += 1
                 elif created_at < horizon:  # looked up once more, still unknown: the estimate stays
-                    ledger.amend(session, entry, pending=False, note=_given_up_note(entry.note))
+                    ledger.amend(session, entry, pending=False, note=given_up_note(entry.note))
                     report.given_up += 1
                 else:
                     report.still_pending += 1
@@ -268,19 +226,19 @@ class Sync:
     def _close_day(self, report: SyncReport, key: OrgKey, day: date, management_key: str) -> None:
         begin, end = _day_end(day) - timedelta(days=1), _day_end(day)
         rows = self.api.activity(management_key, day.isoformat(), key.key_hash)
-        seen: dict[str, _Activity] = {}
+        seen: dict[str, Activity] = {}
         for row in rows:
             model = "openrouter/" + str(row.get("model"))
-            seen.setdefault(model, _Activity()).add(row)
+            seen.setdefault(model, Activity()).add(row)
         with self.context.session() as session:
             if session.get(ClosedDay, (key.org_id, key.key_hash, day)) is not None:
                 return  # closed by a run that finished meanwhile
-            if _pending_count(session, key.org_id, key.key_hash, begin, end):
+            if pending_count(session, key.org_id, key.key_hash, begin, end):
                 report.skipped.append(
                     _("{org}: {day} waits for pending calls").format(org=key.org_name, day=day.isoformat())
                 )
                 return
-            booked = _ledger_by_model(session, key.org_id, key.key_hash, begin, end)
+            booked = ledger_by_model(session, key.org_id, key.key_hash, begin, end)
             ledger_total = sum((b.usd for b in booked.values()), Decimal(0))
             if not seen and ledger_total:
                 report.skipped.append(
@@ -292,8 +250,8 @@ class Sync:
             activity_total = to_money(sum((a.usd for a in seen.values()), Decimal(0)))
             moved = Decimal(0)
             for model in sorted(set(seen) | set(booked)):
-                activity = seen.get(model, _Activity())
-                have = booked.get(model, _Booked())
+                activity = seen.get(model, Activity())
+                have = booked.get(model, Booked())
                 difference = to_money(activity.usd) - have.usd
                 if difference == 0:
                     continue
@@ -301,7 +259,7 @@ class Sync:
                 ledger.record(
                     session,
                     org,
-                    _reconcile_entry(
+                    reconcile_entry(
                         model,
                         difference,
                         key.key_hash,
@@ -314,7 +272,7 @@ class Sync:
                 )
                 moved += difference
             if moved > 0:
-                _reverse_unattributed(session, org, key.key_hash, moved, day)
+                reverse_unattributed(session, org, key.key_hash, moved, day)
             session.add(
                 ClosedDay(
                     org_id=key.org_id,
@@ -366,12 +324,12 @@ class Sync:
                 )
                 return
             previous, previous_at = state.last_usage_usd, state.checked_at
-            if _pending_count(session, key.org_id, key.key_hash, None, previous_at + timedelta(seconds=1)):
+            if pending_count(session, key.org_id, key.key_hash, None, previous_at + timedelta(seconds=1)):
                 report.skipped.append(_("{org}: waits for pending calls").format(org=key.org_name))
                 return  # keep the old reading: it is compared once those calls are complete
             state.last_usage_usd, state.checked_at = counter, read_at
             session.add(state)
-            total = _key_total(session, key.org_id, key.key_hash, before=previous_at)
+            total = key_total(session, key.org_id, key.key_hash, before=previous_at)
             if state.baseline_usd is None:  # what the key had spent before this app used it
                 state.baseline_usd = max(previous - total, Decimal(0))
                 return
@@ -384,7 +342,7 @@ class Sync:
             org = session.get(Organization, key.org_id)
             assert org is not None
             note = _("spend on the org's OpenRouter key made outside this app (key usage ${usage:f})")
-            entry = _reconcile_entry(  # dated at the reading that showed it
+            entry = reconcile_entry(  # dated at the reading that showed it
                 UNATTRIBUTED, difference, key.key_hash, at=previous_at, note=note.format(usage=previous)
             )
             entry.generation_id = f"outside-{uuid.uuid4().hex}"
@@ -411,7 +369,7 @@ class Sync:
     def _finish(self, report: SyncReport, started: datetime) -> None:
         interval = self.context.settings.openrouter_usage_sync_interval
         with self.context.session() as session:
-            row = _status_row(session)
+            row = status_row(session)
             row.last_run_at = started
             row.next_run_at = self.now() + timedelta(seconds=interval)
             row.last_result = json.dumps(report.as_dict(), sort_keys=True)
@@ -433,171 +391,6 @@ def _day_end(day: date) -> datetime:
 def _locked(session: Session, query: Any) -> Any:
     """The one row of `query`, locked until commit (PostgreSQL/MySQL; SQLite writers queue anyway)."""
     return session.exec(query.with_for_update()).first()
-
-
-@dataclass
-class _Activity:
-    usd: Decimal = Decimal(0)
-    prompt: int = 0
-    completion: int = 0
-
-    def add(self, row: Any) -> None:
-        self.usd += Decimal(str(row.get("usage") or 0))
-        self.prompt += int(row.get("prompt_tokens") or 0)
-        self.completion += int(row.get("completion_tokens") or 0)
-
-
-@dataclass
-class _Booked:
-    usd: Decimal = Decimal(0)
-    prompt: int = 0
-    completion: int = 0
-    markup: Decimal | None = None  # of the day's calls: corrections are billed at the markup they had
-
-
-def _reconcile_entry(
-    model: str,
-    usd: Decimal,
-    key_hash: str,
-    *,
-    at: datetime,
-    note: str,
-    prompt: int = 0,
-    completion: int = 0,
-) -> LedgerEntry:
-    return LedgerEntry(
-        created_at=at,
-        day=at.date(),
-        org_id=0,
-        kind=CallKind.RECONCILE.value,
-        provider="openrouter",
-        model=model,
-        key_hash=key_hash,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        raw_cost_usd=usd,
-        cost_source=CostSource.OPENROUTER_RECONCILE.value,
-        note=note,
-    )
-
-
-def _reverse_unattributed(session: Session, org: Organization, key_hash: str, amount: Decimal, day: date) -> None:
-    """Take back up to `amount` of the key's unattributed bookings, oldest first, each at its
-    own time and markup (the money now sits on its models' day)."""
-    bookings = session.exec(
-        select(LedgerEntry)
-        .where(
-            LedgerEntry.org_id == org.id,
-            LedgerEntry.key_hash == key_hash,
-            LedgerEntry.model == UNATTRIBUTED,
-            col(LedgerEntry.generation_id).startswith("outside-"),
-        )
-        .order_by(col(LedgerEntry.created_at), col(LedgerEntry.id))
-    ).all()
-    left = amount
-    for booking in bookings:
-        if left <= 0:
-            return
-        reversed_so_far = session.exec(
-            select(func.sum(LedgerEntry.raw_cost_usd)).where(
-                col(LedgerEntry.generation_id).startswith(f"reverse-{booking.id}-")
-            )
-        ).one()
-        remaining = booking.raw_cost_usd + (reversed_so_far or Decimal(0))
-        take = min(remaining, left)
-        if take <= 0:
-            continue
-        entry = _reconcile_entry(
-            UNATTRIBUTED,
-            -take,
-            key_hash,
-            at=booking.created_at,
-            note=_("moved to the models of {day}").format(day=day.isoformat()),
-        )
-        entry.generation_id = f"reverse-{booking.id}-{day.isoformat()}"
-        ledger.record(session, org, entry, markup=booking.markup_rate)
-        left -= take
-
-
-def _from_generation(record: Any) -> dict[str, Any]:
-    def number(*names: str) -> int:
-        for name in names:
-            value = record.get(name)
-            if value is not None:
-                return int(value)
-        return 0
-
-    cost = record.get("total_cost")
-    if cost is None:
-        cost = record.get("usage") or 0
-    return {
-        "prompt_tokens": number("native_tokens_prompt", "tokens_prompt"),
-        "completion_tokens": number("native_tokens_completion", "tokens_completion"),
-        "cached_tokens": number("native_tokens_cached"),
-        "reasoning_tokens": number("native_tokens_reasoning"),
-        "raw_cost_usd": Decimal(str(cost)),
-        "cost_source": CostSource.OPENROUTER_GENERATION.value,
-        "estimated": False,
-        "price_snapshot": None,
-        "note": None,
-    }
-
-
-def _given_up_note(note: str | None) -> str:
-    return " ".join(filter(None, [note, _("OpenRouter had no record of it within the look-back: estimate kept")]))
-
-
-def _pending_count(session: Session, org_id: int, key_hash: str, begin: datetime | None, end: datetime | None) -> int:
-    query = (
-        select(func.count())
-        .select_from(LedgerEntry)
-        .where(LedgerEntry.org_id == org_id, LedgerEntry.key_hash == key_hash, col(LedgerEntry.pending).is_(True))
-    )
-    if begin is not None:
-        query = query.where(col(LedgerEntry.created_at) >= begin)
-    if end is not None:
-        query = query.where(col(LedgerEntry.created_at) < end)
-    return int(session.exec(query).one())
-
-
-def _key_total(session: Session, org_id: int, key_hash: str, *, before: datetime) -> Decimal:
-    """What the ledger holds for the key's spend up to `before` (the same second counts: MySQL
-    keeps whole seconds, and counting a call too early only delays a booking). Every row is
-    dated when its spend happened: a call when it started, a booking when the counter showed
-    it, a closed day's correction on that day."""
-    total = session.exec(
-        select(func.sum(LedgerEntry.raw_cost_usd)).where(
-            LedgerEntry.org_id == org_id,
-            LedgerEntry.key_hash == key_hash,
-            col(LedgerEntry.created_at) <= before,
-        )
-    ).one()
-    return total if total is not None else Decimal(0)
-
-
-def _ledger_by_model(
-    session: Session, org_id: int, key_hash: str, begin: datetime, end: datetime
-) -> dict[str, _Booked]:
-    """USD, tokens and markup per model of the org's key in [begin, end), the unattributed
-    bookings left out (they are what this closing replaces)."""
-    rows = session.execute(  # sqlmodel's select() types at most four columns
-        sql_select(
-            col(LedgerEntry.model),
-            func.sum(LedgerEntry.raw_cost_usd),
-            func.sum(LedgerEntry.prompt_tokens),
-            func.sum(LedgerEntry.completion_tokens),
-            func.max(LedgerEntry.markup_rate),
-        )
-        .where(
-            col(LedgerEntry.org_id) == org_id,
-            col(LedgerEntry.key_hash) == key_hash,
-            col(LedgerEntry.model) != UNATTRIBUTED,
-            col(LedgerEntry.created_at) >= begin,
-            col(LedgerEntry.created_at) < end,
-        )
-        .group_by(col(LedgerEntry.model))
-    ).all()
-    return {model: _Booked(usd or Decimal(0), int(p or 0), int(c or 0), markup) for model, usd, p, c, markup in rows}
 
 
 def sync_for(

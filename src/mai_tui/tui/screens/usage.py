@@ -315,7 +315,7 @@ class UsageScreen(Screen[None]):
         table.display = bool(rows)
 
     def show_sync_status(self, running: bool = False) -> None:
-        from mai_tui.core.usage.sync import status
+        from mai_tui.core.usage.lease import status
 
         state: SyncStatus | None = status(self.context)
         line = self.query_one("#usage-sync-status", Static)
