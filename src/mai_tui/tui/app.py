@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -24,25 +23,21 @@ from mai_tui.core.chat.parameters import Parameters
 from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
+from mai_tui.tui.push_to_talk import PushToTalk
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.screens.model_picker import ModelPicker
 from mai_tui.tui.screens.parameters import ParametersScreen
 from mai_tui.tui.themes import register_themes
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
-from mai_tui.tui.widgets.voice import VoiceStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from textual.timer import Timer
 
     from mai_tui.core.chat.turns import Turn
     from mai_tui.core.context import AppContext
     from mai_tui.core.providers.events import Event
     from mai_tui.core.providers.registry import Providers
-    from mai_tui.core.voice.capture import Recorder
-    from mai_tui.core.voice.transcribe import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -62,36 +57,7 @@ class StartupFailed(Message):
     reason: str
 
 
-# Push-to-talk. `take` is the recording's own cancel event: results of a cancelled take are dropped.
-@dataclass
-class RecordingStarted(Message):
-    recorder: Recorder
-    take: threading.Event
-
-
-@dataclass
-class Transcribed(Message):
-    text: str
-    take: threading.Event
-
-
-@dataclass
-class VoiceFailed(Message):
-    reason: str
-    take: threading.Event
-
-
-def open_microphone(max_seconds: float) -> Recorder:
-    """The default recorder: the system's default microphone, already recording. VoiceError
-    naming the cause (no PortAudio, no input device) when it cannot."""
-    from mai_tui.core.voice.capture import Recorder
-
-    recorder = Recorder(max_seconds)
-    recorder.start()
-    return recorder
-
-
-class MaiApp(App[None]):
+class MaiApp(PushToTalk):
     CSS_PATH = "app.tcss"
     FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True)]
@@ -107,15 +73,6 @@ class MaiApp(App[None]):
         self.pending = Parameters()  # system prompt and parameters for the next new conversation
         self.admin = False
         self.over_budget = False  # an admin chose to send the next message past the org's monthly limit
-        # Push-to-talk: tests swap in a recorder fed from a file, through the same `feed` path.
-        self.recorder_factory: Callable[[float], Recorder] = open_microphone
-        self.voice_state = "idle"  # idle, opening, recording or transcribing
-        self._take = threading.Event()  # set: the current take was cancelled
-        self._recorder: Recorder | None = None
-        self._voice_meter: Timer | None = None
-        self._voice_limit = 0.0
-        self._voice_keys = ""
-        self._transcriber: Transcriber | None = None  # loaded once (~0.3 s), reused for every take
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -456,156 +413,6 @@ class MaiApp(App[None]):
         """An admin's permission to go over the limit holds for one message."""
         over, self.over_budget = self.over_budget, False
         return over
-
-    # --- push-to-talk -------------------------------------------------------------------
-    def toggle_voice(self) -> None:
-        """The voice key: start recording, or stop and transcribe."""
-        if self.voice_state == "recording":
-            self._finish_recording()
-        elif self.voice_state == "opening":  # pressed again before the microphone opened: never mind
-            self._voice_escape()
-        elif self.voice_state == "transcribing":
-            self.notify(_("Still transcribing the last recording…"), severity="warning")
-        elif self.context is None:
-            self.notify(_("Still starting up…"), severity="warning")
-        else:
-            if str(self.chat.query_one("#notice").render()) == _("Nothing was heard."):  # from the last take
-                self.chat.set_notice("")
-            keys = [key for key in (self.chat.key_for("chat.voice"), self.chat.key_for("chat.stop")) if key]
-            self._voice_keys = (
-                _("{first} or {second}").format(first=keys[0], second=keys[1]) if len(keys) > 1 else "".join(keys)
-            )
-            self._voice_limit = float(self.context.settings.voice.max_seconds)
-            self._take = threading.Event()
-            self.voice_state = "opening"
-            self.chat.query_one(VoiceStatus).opening()
-            self.open_recorder(self._voice_limit, self._take)
-
-    def _speech_model(self) -> Transcriber:
-        from mai_tui.core.voice.transcribe import Transcriber
-
-        assert self.context is not None
-        if self._transcriber is None:
-            voice = self.context.settings.voice
-            self._transcriber = Transcriber(voice.model, language=voice.language)
-        return self._transcriber
-
-    @work(thread=True, group="voice", exit_on_error=False)
-    def open_recorder(self, max_seconds: float, take: threading.Event) -> None:
-        """Open the microphone (PortAudio is slow to load), then load the speech model while the
-        user speaks."""
-        from mai_tui.core.errors import MaiError
-
-        try:
-            transcriber = self._speech_model()  # a model/language mismatch is said before anyone speaks
-            recorder = self.recorder_factory(max_seconds)
-        except MaiError as error:  # VoiceError: no PortAudio, no microphone; InvalidInput
-            self.post_message(VoiceFailed(str(error), take))
-            return
-        except Exception as error:  # never a crash: say it, log the details
-            log.exception("opening the microphone failed")
-            self.post_message(VoiceFailed(f"{type(error).__name__}: {error}".splitlines()[0], take))
-            return
-        self.post_message(RecordingStarted(recorder, take))
-        try:
-            transcriber.load()
-        except MaiError:
-            pass  # said when the recording is transcribed
-        except Exception:
-            log.exception("loading the speech model failed")
-
-    def on_recording_started(self, message: RecordingStarted) -> None:
-        if message.take.is_set() or message.take is not self._take:  # cancelled while opening
-            message.recorder.stop()
-            return
-        self._recorder = message.recorder
-        self.voice_state = "recording"
-        self._voice_meter = self.set_interval(0.1, self._show_recording)
-        self._show_recording()
-
-    def _show_recording(self) -> None:
-        recorder = self._recorder
-        if recorder is None:
-            return
-        if recorder.stopped.is_set():  # the maximum length: it stopped by itself
-            self.notify(_("The recording reached its maximum length."))
-            self._finish_recording()
-            return
-        self.chat.query_one(VoiceStatus).recording(
-            recorder.seconds, self._voice_limit, recorder.level, self._voice_keys
-        )
-
-    def _finish_recording(self) -> None:
-        recorder, self._recorder = self._recorder, None
-        if self._voice_meter is not None:
-            self._voice_meter.stop()
-            self._voice_meter = None
-        if recorder is None:
-            return
-        self.voice_state = "transcribing"
-        self.chat.query_one(VoiceStatus).transcribing(self.chat.key_for("chat.stop"))
-        self.transcribe_recording(recorder, self._take)
-
-    @work(thread=True, group="voice", exit_on_error=False)
-    def transcribe_recording(self, recorder: Recorder, take: threading.Event) -> None:
-        from mai_tui.core.errors import MaiError
-        from mai_tui.core.voice.transcribe import Cancelled
-
-        try:
-            samples = recorder.stop()
-            text = self._speech_model().transcribe(samples, cancel=take).text if len(samples) else ""
-        except Cancelled:
-            return
-        except MaiError as error:
-            self.post_message(VoiceFailed(str(error), take))
-            return
-        except Exception as error:
-            log.exception("transcribing the recording failed")
-            self.post_message(VoiceFailed(f"{type(error).__name__}: {error}".splitlines()[0], take))
-            return
-        self.post_message(Transcribed(text, take))
-
-    def on_transcribed(self, message: Transcribed) -> None:
-        if message.take.is_set() or message.take is not self._take:
-            return
-        self._voice_idle()
-        text = message.text.strip()
-        if not text:
-            self.chat.set_notice(_("Nothing was heard."))
-            return
-        box = self.chat.query_one(PromptBox)
-        before = box.text.rstrip()
-        box.load_text(f"{before} {text}" if before else text)
-        if self.context is not None and self.context.settings.voice.send_at_once:
-            box.send()  # as if the user pressed Enter
-            return
-        box.move_cursor(box.document.end)
-        if self.screen is self.chat:
-            box.focus()
-
-    def on_voice_failed(self, message: VoiceFailed) -> None:
-        if message.take.is_set() or message.take is not self._take:
-            return
-        self._voice_idle()
-        self.notify(message.reason, title=_("Voice"), severity="error", timeout=15)
-
-    def _voice_escape(self) -> None:
-        """Esc: a recording stops and is transcribed; opening or transcribing is called off."""
-        if self.voice_state == "recording":
-            self._finish_recording()
-            return
-        self._take.set()  # the worker's result, when it comes, is dropped
-        if self._recorder is not None:
-            self._recorder.stop()
-        self._voice_idle()
-
-    def _voice_idle(self) -> None:
-        self.voice_state = "idle"
-        self._recorder = None
-        if self._voice_meter is not None:
-            self._voice_meter.stop()
-            self._voice_meter = None
-        self.chat.query_one(VoiceStatus).idle()
 
     # --- the work -----------------------------------------------------------------------
     @work(exclusive=True, group="answer", exit_on_error=False)
