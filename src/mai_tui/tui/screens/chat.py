@@ -35,7 +35,7 @@ class ChatScreen(Screen[None]):
         Binding("escape", "stop", _("Stop"), id="chat.stop"),
         Binding("ctrl+n", "new_chat", _("New chat"), id="chat.new"),
         Binding("ctrl+r", "intent('regenerate')", _("Regenerate"), id="chat.regenerate"),
-        Binding("ctrl+t", "intent('continue')", _("Continue"), id="chat.continue"),
+        Binding("ctrl+t", "intent('continue')", _("Continue"), id="chat.continue", show=False),  # palette
         Binding("ctrl+up", "intent('edit')", _("Edit prompt"), id="chat.edit", show=False),
         Binding("alt+left", "intent('previous_branch')", _("◀ Branch"), id="chat.branch_previous", show=False),
         Binding("alt+right", "intent('next_branch')", _("Branch ▶"), id="chat.branch_next", show=False),
