@@ -308,3 +308,23 @@ async def test_escape_while_transcribing_calls_it_off(speech: Any) -> None:
         await pilot.pause()
         assert prompt_text(app) == ""  # the late transcript is dropped
         assert app.voice_state == "idle"
+
+
+async def test_quitting_while_recording_calls_the_take_off_and_frees_the_microphone(speech: Any) -> None:
+    recorders: list[Recorder] = []
+    make = hearing(numpy.concatenate([speech, silence(30)]))
+
+    def factory(max_seconds: float) -> Recorder:
+        recorders.append(make(max_seconds))
+        return recorders[-1]
+
+    app = MaiApp()
+    app.recorder_factory = factory
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "Recording" in status(app))
+        take = app._take
+    assert take.is_set()  # a transcription started now would be dropped at once
+    [recorder] = recorders
+    assert recorder.stopped.is_set()

@@ -49,9 +49,9 @@ def query_devices():
     return [{"name": "Fake microphone", "max_input_channels": 1, "max_output_channels": 0}]
 
 class InputStream:
-    def __init__(self, *, samplerate, channels, dtype, blocksize, device, callback):
+    def __init__(self, *, samplerate, channels, dtype, blocksize, device, callback, finished_callback=None):
         assert (samplerate, channels, dtype, device) == (16000, 1, "float32", None)
-        self.blocksize, self.callback = blocksize, callback
+        self.blocksize, self.callback, self.finished_callback = blocksize, callback, finished_callback
         self.thread = threading.Thread(target=self.play, daemon=True)
 
     def play(self):
@@ -69,7 +69,8 @@ class InputStream:
         self.thread.start()
 
     def stop(self):
-        pass
+        if self.finished_callback is not None:  # as PortAudio does when a stream stops
+            self.finished_callback()
 
     def close(self):
         pass

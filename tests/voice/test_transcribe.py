@@ -114,3 +114,21 @@ def test_long_audio_goes_through_in_pieces_cut_between_words(
     assert pieces.segments[-1].start > 6  # timestamps count from the start of the clip, not of the piece
     assert all(a.end <= b.start for a, b in itertools.pairwise(pieces.segments))
     assert pieces.segments[-1].end <= pieces.duration + 0.005  # times are rounded to 0.01 s
+
+
+def test_auto_means_detect_and_an_unknown_code_is_refused_before_loading() -> None:
+    from mai_tui.core.errors import InvalidInput
+    from mai_tui.core.voice.transcribe import Transcriber
+
+    assert Transcriber("bundled", language="auto").language == "en"  # English-only: English
+    assert Transcriber("some/multilingual-model", language="AUTO").language is None  # detected
+    with pytest.raises(InvalidInput, match="not a language code"):
+        Transcriber("some/multilingual-model", language="english")
+
+
+def test_a_model_path_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    from mai_tui.core.voice.transcribe import VoiceError, resolve_model
+
+    with pytest.raises(VoiceError, match="no such folder"):
+        resolve_model(str(tmp_path / "models" / "whispr-small"))
+    assert resolve_model("Systran/faster-whisper-small") == "Systran/faster-whisper-small"  # a hub name

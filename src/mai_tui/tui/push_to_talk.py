@@ -83,6 +83,14 @@ class PushToTalk(App[None]):
         self._voice_keys = ""
         self._transcriber: Transcriber | None = None  # loaded once (~0.3 s), reused for every take
 
+    def on_unmount(self) -> None:
+        """Quitting calls off a recording or transcription in progress (the app's exit waits
+        for worker threads) and gives the microphone back."""
+        self._take.set()
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.stop()
+
     def toggle_voice(self) -> None:
         """The voice key: start recording, or stop and transcribe."""
         if self.voice_state == "recording":

@@ -4,6 +4,7 @@ feed it the same way (`Recorder.feed`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -116,9 +117,14 @@ class Recorder:
                 blocksize=BLOCK,
                 device=device,
                 callback=self._callback,
+                finished_callback=self.stopped.set,  # an unplugged microphone ends the recording
             )
             self._stream.start()
         except Exception as error:  # PortAudioError: busy device, bad sample rate
+            if self._stream is not None:  # opened but not started: give the device back
+                with contextlib.suppress(Exception):  # already failing with the clearer error below
+                    self._stream.close()
+                self._stream = None
             raise VoiceError(_("cannot open the microphone: {reason}").format(reason=error)) from None
 
     def stop(self) -> Any:

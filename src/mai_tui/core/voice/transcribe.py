@@ -62,11 +62,20 @@ def english_only(model: str) -> bool:
     return model == BUNDLED or model.rstrip("/").endswith(".en")
 
 
+def _known_language(code: str) -> bool:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return code in _LANGUAGE_CODES
+
+
 def resolve_model(model: str) -> str:
     """What to hand faster-whisper: the bundled folder, a local folder, or a model name."""
     if model == BUNDLED:
         return bundled_path()
     folder = Path(model).expanduser()
+    looks_like_a_path = model.startswith(("/", "~", ".")) or model.count("/") > 1  # hub names: "org/name"
+    if looks_like_a_path and not folder.exists():
+        raise VoiceError(_("speech model folder {path}: no such folder").format(path=folder))
     if folder.is_dir():
         if not (folder / "model.bin").exists():
             raise VoiceError(_("{path} is not a CTranslate2 model folder (no model.bin)").format(path=folder))
@@ -79,6 +88,14 @@ class Transcriber:
 
     def __init__(self, model: str = BUNDLED, *, language: str | None = None, beam_size: int = 1) -> None:
         language = (language or "").strip().lower() or None
+        if language == "auto":  # detected from the speech
+            language = None
+        if language is not None and not _known_language(language):
+            raise InvalidInput(
+                _("'{language}' is not a language code Whisper knows (e.g. en, de, fr, or auto)").format(
+                    language=language
+                )
+            )
         if language is not None and english_only(model) and language != "en":
             raise InvalidInput(
                 _(
