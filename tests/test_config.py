@@ -48,6 +48,19 @@ def test_file_overrides_defaults_and_environment_overrides_file(monkeypatch: pyt
     assert settings.providers.custom["lab"].base_url == "http://127.0.0.1:9000/v1"  # deep merge keeps the file's
 
 
+def test_knowledge_settings_have_defaults_and_come_from_the_file() -> None:
+    knowledge = load_settings().knowledge
+    assert (knowledge.embedder, knowledge.chunk_size, knowledge.chunk_overlap) == ("minilm", 1000, 100)
+    assert (knowledge.top_k, knowledge.min_score, knowledge.max_file_mb) == (5, None, 50)
+    config_file().write_text(
+        '[knowledge]\nembedder = "ollama:nomic-embed-text"\nchunk_size = 400\nchunk_overlap = 199\n'
+    )
+    knowledge = load_settings().knowledge
+    assert (knowledge.embedder, knowledge.chunk_size, knowledge.chunk_overlap) == ("ollama:nomic-embed-text", 400, 199)
+    assert set_config_value("knowledge.min_score", "0.35") == 0.35
+    assert load_settings().knowledge.min_score == 0.35
+
+
 def test_mai_config_points_at_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     other = tmp_path / "elsewhere.toml"
     other.write_text('webui_name = "Other"\n')
@@ -75,6 +88,10 @@ def test_broken_toml_names_the_file() -> None:
         ('[providers.openai]\nbase_url = "ftp://x"\n', "providers.openai.base_url", "http://"),
         ('colour = "blue"\n', "colour", "unknown setting"),
         ('[providers.custom.lab]\nurl = "http://x"\n', "providers.custom.lab", ""),
+        ("[knowledge]\ntop_k = 0\n", "knowledge.top_k", "out of range"),
+        ("[knowledge]\nmin_score = 1.5\n", "knowledge.min_score", "out of range"),
+        ("[knowledge]\nchunk_size = 50\n", "knowledge.chunk_size", "out of range"),
+        ("[knowledge]\nchunk_size = 1000\nchunk_overlap = 500\n", "knowledge", "less than half of chunk_size (1000)"),
     ],
 )
 def test_bad_value_names_file_key_and_expectation(content: str, key: str, expected: str) -> None:

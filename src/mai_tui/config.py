@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
@@ -76,6 +76,29 @@ class VoiceSettings(_Strict):
     max_seconds: int = Field(120, ge=5, le=3600)  # a recording stops itself after this long
 
 
+class KnowledgeSettings(_Strict):
+    """Knowledge bases: `embedder` is "minilm" (English, offline), "e5-multilingual" (offline,
+    about 100 languages) or "PROVIDER:MODEL" (openai, ollama or a custom endpoint's NAME). A
+    collection keeps the embedder it was built with; this one applies to new collections."""
+
+    embedder: str = Field("minilm", min_length=1)
+    chunk_size: int = Field(1000, ge=100, le=20000)  # characters per chunk
+    chunk_overlap: int = Field(100, ge=0, le=5000)  # characters shared by neighbouring chunks
+    top_k: int = Field(5, ge=1, le=50)  # chunks a question retrieves
+    min_score: float | None = Field(None, ge=0, le=1)  # relevance below this is dropped (None: keep all)
+    max_file_mb: int = Field(50, ge=1, le=2048)  # larger files are refused at ingestion
+
+    @model_validator(mode="after")
+    def _overlap_below_half_a_chunk(self) -> KnowledgeSettings:
+        if self.chunk_overlap * 2 >= self.chunk_size:
+            raise ValueError(
+                _("chunk_overlap ({overlap}) must be less than half of chunk_size ({size})").format(
+                    overlap=self.chunk_overlap, size=self.chunk_size
+                )
+            )
+        return self
+
+
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
@@ -101,6 +124,7 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> keys, e.g. "chat.stop" = "ctrl+x"
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     @classmethod
     def settings_customise_sources(
