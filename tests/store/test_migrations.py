@@ -37,6 +37,8 @@ APP_TABLES = {
     "usage_sync_status",
     "usage_closed_days",
     "usage_key_state",
+    "kb_collections",
+    "kb_documents",
 }
 
 
@@ -148,12 +150,33 @@ def _seed_0005(connection: Connection) -> None:
     )
 
 
+def _seed_0006(connection: Connection) -> None:
+    user = connection.execute(text("SELECT id FROM users WHERE name = 'alice'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO kb_collections (name, embedder, chunk_size, chunk_overlap, owner_id, created_at, updated_at) "
+            "VALUES ('papers', 'minilm', 1000, 100, :user, '2026-02-01 00:00:00', '2026-02-01 00:00:00')"
+        ),
+        {"user": user},
+    )
+    collection = connection.execute(text("SELECT id FROM kb_collections WHERE name = 'papers'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO kb_documents (collection_id, path, path_hash, name, kind, content_hash, size_bytes, pages, "
+            "characters, chunks, status, low_quality, embedder, updated_at) VALUES (:c, '/tmp/a.pdf', 'h1', "
+            "'a.pdf', 'pdf', 'c1', 10, 1, 100, 1, 'indexed', :f, 'minilm', '2026-02-01 00:00:00')"
+        ),
+        {"c": collection, "f": False},
+    )
+
+
 SEEDS: dict[str, Callable[[Connection], None]] = {
     "0001": _seed_0001,
     "0002": _seed_0002,
     "0003": _seed_0003,
     "0004": _seed_0004,
     "0005": _seed_0005,
+    "0006": _seed_0006,
 }
 
 

@@ -91,6 +91,34 @@ def _usage(context: AppContext) -> list[Check]:
     return [sync, Check("usage", _("pending calls"), Status.OK, waiting)]
 
 
+def _knowledge(context: AppContext) -> Check:
+    """How many collections there are, and documents that failed or never finished indexing."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from mai_tui.core.store.engine import get_engine
+    from mai_tui.core.store.models import DocumentStatus, KnowledgeCollection, KnowledgeDocument
+
+    with Session(get_engine(context.database_url)) as session:
+        count = session.exec(select(func.count()).select_from(KnowledgeCollection)).one()
+        statuses = session.exec(
+            select(KnowledgeDocument.status, func.count()).group_by(col(KnowledgeDocument.status))
+        ).all()
+    by_status = {status: n for status, n in statuses}
+    indexing = by_status.get(DocumentStatus.INDEXING.value, 0)
+    detail = (
+        ngettext("{n} collection", "{n} collections", count).format(n=count)
+        + " · "
+        + _("{indexed} documents indexed, {failed} failed, {indexing} unfinished").format(
+            indexed=by_status.get(DocumentStatus.INDEXED.value, 0),
+            failed=by_status.get(DocumentStatus.FAILED.value, 0),
+            indexing=indexing,
+        )
+    )
+    # A document left `indexing` was interrupted (or is being added right now): adding it again finishes it.
+    return Check("knowledge", _("collections"), Status.WARN if indexing else Status.OK, detail)
+
+
 def _keys(context: AppContext) -> list[Check]:
     store = context.secrets
     checks = []
@@ -155,7 +183,8 @@ def run_checks(context: AppContext) -> list[Check]:
         else _("{path} (not created yet)").format(path=paths.config_file)
     )
     database = _database(context)
-    usage = _usage(context) if database[0].status is Status.OK else []
+    ready = database[0].status is Status.OK
+    usage = [*_usage(context), _knowledge(context)] if ready else []
     return [
         Check("config", "config.toml", Status.OK, config_detail),
         *database,

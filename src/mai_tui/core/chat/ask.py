@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mai_tui.core.chat.streaming import stream_into
 from mai_tui.core.chat.turns import Turn, prepare_turn
@@ -11,6 +12,9 @@ from mai_tui.core.context import AppContext
 from mai_tui.core.providers.events import Answer, Event, TextDelta
 from mai_tui.core.providers.registry import Providers
 from mai_tui.core.store.models import CallKind
+
+if TYPE_CHECKING:
+    from mai_tui.core.knowledge.retrieval import Passage
 
 
 @dataclass
@@ -28,6 +32,12 @@ class AskResult:
     def provider(self) -> str:
         return self.turn.provider
 
+    @property
+    def passages(self) -> list[Passage]:
+        from mai_tui.core.knowledge.rag import load_citations
+
+        return load_citations(self.turn.answer.citations)
+
 
 async def ask(
     context: AppContext,
@@ -38,9 +48,27 @@ async def ask(
     on_text: Callable[[str], None] | None = None,
     override_budget: bool = False,
     on_warning: Callable[[str], None] | None = None,
+    knowledge: Sequence[str] = (),
+    k: int | None = None,
 ) -> AskResult:
-    """Stream one answer, saving as it goes. Cancelling keeps the partial answer (status `cancelled`)."""
-    turn = prepare_turn(context, prompt, model=model, system=system, kind=CallKind.ASK, override_budget=override_budget)
+    """Stream one answer, saving as it goes. Cancelling keeps the partial answer (status `cancelled`).
+
+    With `knowledge` (collection names), the answer is grounded in their passages, cited as [n].
+    """
+    retrieved = None
+    if knowledge:
+        from mai_tui.core.knowledge.rag import References, retrieve
+
+        retrieved = retrieve(context, prompt, References(collections=list(knowledge)), k=k)
+    turn = prepare_turn(
+        context,
+        prompt,
+        model=model,
+        system=system,
+        kind=CallKind.RAG if retrieved else CallKind.ASK,
+        override_budget=override_budget,
+        retrieved=retrieved,
+    )
     if turn.warning and on_warning is not None:
         on_warning(turn.warning)
     providers = Providers(context.settings, context.secrets, org=turn.billing.org_name if turn.billing else None)

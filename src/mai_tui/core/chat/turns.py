@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -23,6 +24,9 @@ from mai_tui.core.secrets import openrouter_key
 from mai_tui.core.store.models import CallKind, ChatMessage, Conversation, LedgerEntry, User
 from mai_tui.core.usage.billing import Billing, billing_for, check_spending, payer
 from mai_tui.i18n import _
+
+if TYPE_CHECKING:
+    from mai_tui.core.knowledge.rag import Retrieved
 
 CONTINUE_INSTRUCTION = "Continue your previous answer exactly where it stopped. Do not repeat anything."
 
@@ -102,12 +106,19 @@ def _request(
     name: str,
     user: str,
     extra: list[Message] | None = None,
+    augmented: str | None = None,
 ) -> tuple[ChatRequest, int]:
-    """The request for the branch `path` (oldest turns dropped to fit), and how many were dropped."""
+    """The request for the branch `path` (oldest turns dropped to fit), and how many were dropped.
+
+    `augmented` replaces the last prompt's text in the request (e.g. the question with sources).
+    """
     conversation = tree.conversation
     system = conversation.system_prompt
     fitted = trees.fit_history(path, system=system, context_length=catalogue.context_length(session, name))
     messages = [Message("user" if t.role == "user" else "assistant", t.content) for t in fitted.turns]
+    prompts = [index for index, message in enumerate(messages) if message.role == "user"]
+    if augmented is not None and prompts:  # the last prompt: the newest message, or the one a continued answer follows
+        messages[prompts[-1]] = Message("user", augmented)
     request = ChatRequest(
         model=model_id,
         messages=[*messages, *(extra or [])],
@@ -131,10 +142,12 @@ def prepare_turn(
     edit_of: int | None = None,
     kind: CallKind = CallKind.CHAT,
     override_budget: bool = False,
+    retrieved: Retrieved | None = None,
 ) -> Turn:
     """Save the prompt (before anything goes out) and the empty answer; build the request.
 
     With `edit_of`, the prompt is an edited copy of that earlier prompt: a new sibling branch.
+    With `retrieved`, the model gets the question with its sources, and the answer keeps them.
     """
     if not text.strip():
         raise InvalidInput(_("nothing to ask: give a prompt or pipe text in"))
@@ -145,7 +158,7 @@ def prepare_turn(
         if conversation_id is None:
             conversation = Conversation(
                 user_id=user.id,
-                title=title_from(text),
+                title=title_from(retrieved.references.question or text if retrieved else text),
                 model=name,
                 system_prompt=system,
                 temperature=temperature,
@@ -164,8 +177,18 @@ def prepare_turn(
             prompt, answer = trees.add_prompt(
                 session, tree, text, model=name, provider=provider, parent_id=tree.conversation.current_leaf_id
             )
+        if retrieved is not None:
+            answer.citations = retrieved.citations()
+            session.add(answer)
+            kind = CallKind.RAG if kind is CallKind.CHAT else kind
         request, dropped = _request(
-            session, tree, tree.path(prompt.id), model_id=model_id, name=name, user=_end_user(session, user)
+            session,
+            tree,
+            tree.path(prompt.id),
+            model_id=model_id,
+            name=name,
+            user=_end_user(session, user),
+            augmented=retrieved.prompt if retrieved is not None else None,
         )
         billing = _billing(
             context, session, user, request, kind=kind, provider=provider, model=name, conversation_id=conversation_id
@@ -183,6 +206,17 @@ def prepare_turn(
         billing=billing,
         warning=warning,
     )
+
+
+def _grounded_again(session: Session, prompt: ChatMessage, answer: ChatMessage) -> str | None:
+    """The prompt with the sources `answer` was given (None for an answer without documents), so a
+    regenerated or continued answer sees the same passages; nothing is searched again."""
+    if answer.citations is None:
+        return None
+    from mai_tui.core.knowledge.rag import build_prompt, load_citations, parse_references
+
+    question = parse_references(session, prompt.content).question or prompt.content
+    return build_prompt(question, load_citations(answer.citations))
 
 
 def _end_user(session: Session, user: User) -> str:
@@ -203,10 +237,19 @@ class _Existing:
     user: User
     warning: str | None
 
-    def request(self, path: list[ChatMessage], extra: list[Message] | None = None) -> tuple[ChatRequest, int]:
+    def request(
+        self, path: list[ChatMessage], extra: list[Message] | None = None, augmented: str | None = None
+    ) -> tuple[ChatRequest, int]:
         end_user = _end_user(self.session, self.user)
         return _request(
-            self.session, self.tree, path, model_id=self.model_id, name=self.name, user=end_user, extra=extra
+            self.session,
+            self.tree,
+            path,
+            model_id=self.model_id,
+            name=self.name,
+            user=end_user,
+            extra=extra,
+            augmented=augmented,
         )
 
     def billing(self, kind: CallKind, request: ChatRequest) -> Billing:
@@ -247,8 +290,12 @@ def prepare_regenerate(
             raise InvalidInput(_("there is no answer to regenerate"))
         prompt = tree.by_id(last_answer.parent_id)
         previous_leaf = tree.conversation.current_leaf_id
+        augmented = _grounded_again(call.session, prompt, last_answer)
         answer = trees.regenerate(call.session, tree, last_answer.id or 0, model=call.name, provider=call.provider)
-        request, dropped = call.request(tree.path(prompt.id))
+        if augmented is not None:  # an answer from documents: the new one gets the same sources
+            answer.citations = last_answer.citations
+            call.session.add(answer)
+        request, dropped = call.request(tree.path(prompt.id), augmented=augmented)
         billing = call.billing(CallKind.REGENERATE, request)
     return Turn(
         conversation_id,
@@ -275,7 +322,8 @@ def prepare_continue(
             raise InvalidInput(_("there is no answer to continue"))
         answer = trees.resume(call.session, call.tree, path[-1].id or 0)
         prompt = call.tree.by_id(answer.parent_id or 0)
-        request, dropped = call.request(path, extra=[Message("user", CONTINUE_INSTRUCTION)])
+        augmented = _grounded_again(call.session, prompt, answer)
+        request, dropped = call.request(path, extra=[Message("user", CONTINUE_INSTRUCTION)], augmented=augmented)
         billing = call.billing(CallKind.CONTINUE, request)
         prefix = answer.content
     return Turn(

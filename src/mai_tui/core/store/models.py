@@ -287,3 +287,61 @@ class KeyState(SQLModel, table=True):
     last_usage_usd: Decimal = Field(sa_type=Money)
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DocumentStatus(StrEnum):
+    INDEXING = "indexing"  # being read and embedded (a crash leaves it so: the next add redoes it)
+    INDEXED = "indexed"
+    FAILED = "failed"  # `problem` and `error` say why
+
+
+class KnowledgeCollection(SQLModel, table=True):
+    """A named set of documents searched together. Its chunks live in LanceDB (`store_name`)."""
+
+    __tablename__ = "kb_collections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    embedder: str = Field(max_length=200)  # changing it means re-indexing every document
+    chunk_size: int
+    chunk_overlap: int
+    owner_id: int | None = Field(default=None, sa_column=_fk("users", "SET NULL"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def store_name(self) -> str:
+        return f"collection_{self.id}"
+
+
+class KnowledgeDocument(SQLModel, table=True):
+    """A file in a collection: what it was when indexed, or why it could not be."""
+
+    __tablename__ = "kb_documents"
+    __table_args__ = (UniqueConstraint("collection_id", "path_hash", name="uq_kb_documents_path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    collection_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("kb_collections.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    path: str = Field(sa_column=Column(Text, nullable=False))  # absolute, as added
+    path_hash: str = Field(max_length=64)  # sha256 of `path` (a unique key MySQL can index)
+    name: str = Field(max_length=255)  # the file's name, for display and `#file`
+    kind: str | None = Field(default=None, max_length=16)
+    content_hash: str | None = Field(default=None, max_length=64)  # sha256 of the bytes indexed
+    # The version tag of the chunks searches trust (new for every indexing attempt); None: none yet.
+    indexed_version: str | None = Field(default=None, max_length=64)
+    size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    pages: int = 0
+    characters: int = 0
+    chunks: int = 0
+    status: str = Field(default=DocumentStatus.INDEXING.value, max_length=16)
+    problem: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    low_quality: bool = False
+    warnings: str | None = Field(default=None, sa_column=Column(Text))  # one per line
+    embedder: str | None = Field(default=None, max_length=200)  # the embedder of its chunks
+    seconds: float | None = None  # how long indexing took
+    indexed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
