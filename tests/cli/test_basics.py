@@ -46,7 +46,7 @@ def test_doctor_reports_every_area_as_json(mai: Mai) -> None:
     report = result.json()
     assert report["healthy"] is True
     areas = {check["area"] for check in report["checks"]}
-    assert areas == {"config", "database", "usage", "keys", "folders", "audio", "models"}
+    assert areas == {"config", "database", "usage", "knowledge", "keys", "folders", "audio", "models"}
     [database] = [c for c in report["checks"] if c["area"] == "database"]
     assert database["status"] == "ok"
 

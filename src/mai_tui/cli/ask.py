@@ -1,13 +1,22 @@
-"""`mai ask`: one question, the answer streamed to stdout, saved as a conversation."""
+"""`mai ask`: one question, the answer streamed to stdout, saved as a conversation.
+
+`answer()` is shared with `mai kb ask`: both stream the same way, and both list the
+sources of a grounded answer after it.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mai_tui.i18n import _
+
+if TYPE_CHECKING:
+    from mai_tui.core.chat.ask import AskResult
+    from mai_tui.core.knowledge.retrieval import Passage
 
 
 def _prompt(argument: str | None) -> str:
@@ -35,18 +44,44 @@ def ask(
         str | None, typer.Option("-m", "--model", help=_("PROVIDER/MODEL (default: default_model)."))
     ] = None,
     system: Annotated[str | None, typer.Option("-s", "--system", help=_("A system prompt."))] = None,
+    knowledge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kb", metavar="NAME", help=_("Answer from this knowledge collection, citing its sources (repeatable).")
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=_("Print one JSON object at the end."))] = False,
     over_budget: Annotated[
         bool, typer.Option("--over-budget", help=_("Send even past the organization's monthly limit (admin)."))
     ] = False,
 ) -> None:
+    answer(
+        _prompt(prompt),
+        model=model,
+        system=system,
+        json_out=json_out,
+        over_budget=over_budget,
+        knowledge=knowledge or (),
+    )
+
+
+def answer(
+    text: str,
+    *,
+    model: str | None,
+    system: str | None = None,
+    json_out: bool = False,
+    over_budget: bool = False,
+    knowledge: Sequence[str] = (),
+    k: int | None = None,
+) -> None:
+    """Stream the answer to stdout (or print one JSON object), then its sources, if it has any."""
     import asyncio
 
     from mai_tui.cli.output import context, print_json
     from mai_tui.core.chat.ask import ask as run
 
     ctx = context()
-    text = _prompt(prompt)
     streamed: list[str] = []
 
     def warn(text: str) -> None:
@@ -60,38 +95,80 @@ def ask(
 
     try:
         result = asyncio.run(
-            run(ctx, text, model=model, system=system, on_text=show, override_budget=over_budget, on_warning=warn)
+            run(
+                ctx,
+                text,
+                model=model,
+                system=system,
+                on_text=show,
+                override_budget=over_budget,
+                on_warning=warn,
+                knowledge=knowledge,
+                k=k,
+            )
         )
     except KeyboardInterrupt:
         if streamed and not json_out:
             sys.stdout.write("\n")
         raise
-    answer = result.answer
-    if json_out:
-        print_json(
-            {
-                "text": answer.text,
-                "model": result.model,
-                "provider": result.provider,
-                "usage": _usage(result),
-                "generation_id": answer.generation_id,
-                "finish_reason": answer.finish_reason,
-                "conversation_id": result.turn.conversation_id,
-                "error": None
-                if answer.error is None
-                else {"kind": answer.error.kind.value, "message": str(answer.error)},
-            }
+    reply = result.answer
+    passages = result.passages if knowledge else []
+    if knowledge and not passages:
+        warn(
+            _("Note: nothing in {names} matches the question; the answer has no sources.").format(
+                names=", ".join(knowledge)
+            )
         )
+    if json_out:
+        data: dict[str, Any] = {
+            "text": reply.text,
+            "model": result.model,
+            "provider": result.provider,
+            "usage": _usage(result),
+            "generation_id": reply.generation_id,
+            "finish_reason": reply.finish_reason,
+            "conversation_id": result.turn.conversation_id,
+            "error": None if reply.error is None else {"kind": reply.error.kind.value, "message": str(reply.error)},
+        }
+        if knowledge:
+            data["citations"] = citations(reply.text, passages)
+        print_json(data)
     else:
-        if answer.text and not answer.text.endswith("\n"):
+        if reply.text and not reply.text.endswith("\n"):
             sys.stdout.write("\n")
+        if passages and reply.error is None:
+            print_sources(reply.text, passages)
         if sys.stderr.isatty():
             sys.stderr.write(_summary(result) + "\n")
-    if answer.error is not None:
-        raise answer.error
+    if reply.error is not None:
+        raise reply.error
 
 
-def _summary(result: Any) -> str:
+def citations(text: str, passages: Sequence[Passage]) -> list[dict[str, Any]]:
+    """Each passage as JSON with its source number `n` and whether the answer cites it."""
+    from mai_tui.core.knowledge.rag import cited
+
+    used = set(cited(text, len(passages)))
+    return [{"n": n, "cited": n in used, **p.as_json()} for n, p in enumerate(passages, 1)]
+
+
+def print_sources(text: str, passages: Sequence[Passage]) -> None:
+    """`[n] file, page p — heading` for every passage; ✓ marks those the answer cites."""
+    from mai_tui.core.knowledge.rag import cited
+
+    used = set(cited(text, len(passages)))
+    lines = ["", _("Sources (✓ cited in the answer):")]
+    for n, passage in enumerate(passages, 1):
+        line = f"{'✓' if n in used else ' '} [{n}] {passage.location()}"
+        if passage.heading:
+            line += f" — {passage.heading}"
+        if passage.low_quality:
+            line += " " + _("(low-quality text)")
+        lines.append(line)
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _summary(result: AskResult) -> str:
     usage = result.answer.usage
     parts = [result.model]
     if usage is not None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mai_tui.cli.output import context, say, signed_in
+from mai_tui.cli.output import confirm, context, say, signed_in
 from mai_tui.i18n import _
 
 app = typer.Typer(help=_("Create and upgrade the database."), no_args_is_help=True)
@@ -49,18 +49,6 @@ def upgrade() -> None:
 Yes = Annotated[bool, typer.Option("--yes", help=_("Do not ask for confirmation."))]
 
 
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    import sys
-
-    if not sys.stdin.isatty():
-        from mai_tui.core.errors import InvalidInput
-
-        raise InvalidInput(_("not a terminal: add --yes to confirm"))
-    typer.confirm(question, abort=True)
-
-
 def _removed(counts: dict[str, int]) -> None:
     for table, count in counts.items():
         say(_("{table}: {n} rows removed").format(table=table, n=count))
@@ -75,7 +63,7 @@ def clean_usage(yes: Yes = False) -> None:
     with signed_in() as (_ctx, session, actor):
         require_admin(actor)
         total = sum(count_usage(session).values())
-    _confirm(_("Remove {n} usage rows? Organizations, users, prices and config stay.").format(n=total), yes)
+    confirm(_("Remove {n} usage rows? Organizations, users, prices and config stay.").format(n=total), yes)
     with signed_in() as (_ctx, session, actor):
         _removed(clean(session, actor))
 
@@ -88,6 +76,6 @@ def reset(yes: Yes = False) -> None:
 
     with signed_in() as (ctx, _session, actor):
         require_admin(actor)
-    _confirm(_("Empty the whole database? This cannot be undone (keys and config stay)."), yes)
+    confirm(_("Empty the whole database? This cannot be undone (keys and config stay)."), yes)
     _removed(reset_everything(get_engine(ctx.database_url), actor))
     say(_("The database is empty; the next command makes you its admin."))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mai_tui import __version__
-from mai_tui.cli import ask, config_cmd, db, keys, models, orgs, usage, users, voice
+from mai_tui.cli import ask, config_cmd, db, kb, keys, models, orgs, usage, users, voice
 from mai_tui.i18n import _
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(orgs.app, name="orgs")
 app.add_typer(models.app, name="models")
 app.add_typer(usage.app, name="usage")
 app.add_typer(voice.app, name="voice")
+app.add_typer(kb.app, name="kb")
 app.command("ask", help=_("Ask one question; the answer streams to stdout and is saved."))(ask.ask)
 
 

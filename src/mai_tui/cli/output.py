@@ -63,6 +63,20 @@ def warn(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
+def confirm(question: str, yes: bool) -> None:
+    """Ask before something that cannot be undone; without a terminal, only `--yes` confirms."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        from mai_tui.core.errors import InvalidInput
+        from mai_tui.i18n import _
+
+        raise InvalidInput(_("not a terminal: add --yes to confirm"))
+    import typer
+
+    typer.confirm(question, abort=True)
+
+
 def context() -> AppContext:
     from mai_tui.core.context import load_context
 
