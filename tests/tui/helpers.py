@@ -8,6 +8,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from mai_tui.tui.widgets.prompt import PromptBox
+
 PATIENCE_SECONDS = 30.0  # a deadline for a slow, loaded machine; passing tests never wait this long
 
 
@@ -18,3 +20,11 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool]) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the app never reached the expected state")
         await pilot.pause(0.01)  # lets the app, its threads and the fake server move on
+
+
+def steady_cursor(app: Any) -> None:
+    """No blinking cursor in the prompt box, redrawn now: a blink caught mid-way makes a snapshot flaky."""
+    box = app.screen.query_one(PromptBox)
+    box.cursor_blink = False
+    box.notify_style_update()  # drops cached lines: one drawn mid-blink would be reused as it is
+    box.refresh()

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from mai_tui.locations import Paths
 from mai_tui.tui.app import MaiApp, SignedIn, StartupFailed
-from tests.tui.helpers import wait_until
+from tests.tui.helpers import steady_cursor, wait_until
 
 
 async def test_first_screen_shows_brand_then_the_signed_in_user(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,5 +74,7 @@ async def test_theme_from_settings_and_broken_user_theme_is_reported(monkeypatch
 def test_first_screen_snapshot(snap_compare: Any) -> None:
     async def signed_in(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: "Signed in" in str(pilot.app.screen.query_one("#status", Static).render()))
+        steady_cursor(pilot.app)
+        await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=signed_in)

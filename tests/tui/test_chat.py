@@ -23,7 +23,7 @@ from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 from tests.fakes.server import FakeServer, Replay, Status, Stream
 from tests.fakes.wire import openrouter_chunks
-from tests.tui.helpers import wait_until
+from tests.tui.helpers import steady_cursor, wait_until
 
 ROUTE = "/api/v1/chat/completions"
 
@@ -47,7 +47,8 @@ async def send(pilot: Pilot[Any], text: str) -> None:
 
 
 def steady_times(app: Any) -> None:
-    """Show a fixed answer time: wall-clock time would make a snapshot flaky."""
+    """Show a fixed answer time and a steady cursor: wall-clock time would make a snapshot flaky."""
+    steady_cursor(app)
     for view in app.screen.query(MessageView):
         if view.message.duration_ms is not None:
             view.message.duration_ms = 1500
@@ -524,6 +525,7 @@ def test_streaming_snapshot(snap_compare: Any, openrouter: FakeServer) -> None:
                 "2. second" in "".join(str(v.query_one(Markdown).source) for v in pilot.app.screen.query(MessageView))
             ),
         )
+        steady_cursor(pilot.app)
         await pilot.pause()
 
     assert snap_compare(MaiApp(), terminal_size=(100, 30), run_before=streaming)

@@ -23,6 +23,7 @@ from mai_tui.core.chat.parameters import Parameters
 from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
+from mai_tui.tui.chat_knowledge import ChatKnowledge
 from mai_tui.tui.push_to_talk import PushToTalk
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.screens.model_picker import ModelPicker
@@ -57,7 +58,7 @@ class StartupFailed(Message):
     reason: str
 
 
-class MaiApp(PushToTalk):
+class MaiApp(ChatKnowledge, PushToTalk):
     CSS_PATH = "app.tcss"
     FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True)]
@@ -120,6 +121,7 @@ class MaiApp(PushToTalk):
         if settings.keymap:
             self.set_keymap(settings.keymap)
         self.chat.query_one(PromptBox).send_on_enter = settings.send_on_enter
+        self.refresh_reference_names()  # for `#` completion
         self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
         self._header_totals()
         await self._refresh_list()
@@ -195,17 +197,23 @@ class MaiApp(PushToTalk):
         context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
         pending, over = self.pending, self._take_over_budget()
         self.editing = None
+        self.searching(message.text)
         self.run_turn(
-            lambda: prepare_turn(
+            lambda: self.with_sources(  # `#collection` / `#file`: search first, in the worker
                 context,
                 message.text,
-                conversation_id=conversation_id,
-                edit_of=edit_of,
-                model=model,
-                system=pending.system_prompt,
-                temperature=pending.temperature,
-                max_tokens=pending.max_tokens,
-                override_budget=over,
+                lambda retrieved: prepare_turn(
+                    context,
+                    message.text,
+                    conversation_id=conversation_id,
+                    edit_of=edit_of,
+                    model=model,
+                    system=pending.system_prompt,
+                    temperature=pending.temperature,
+                    max_tokens=pending.max_tokens,
+                    override_budget=over,
+                    retrieved=retrieved,
+                ),
             ),
             take_back=message.text,
             redraw=edit_of is not None,
@@ -266,8 +274,14 @@ class MaiApp(PushToTalk):
         if context is not None and message.name == "parameters":
             self._edit_parameters()
             return
+        if message.name == "sources":  # the last answer's sources (Ctrl+O, palette "Sources")
+            self.open_sources()
+            return
         if message.name == "usage":  # the usage screen (F3, palette "Usage")
             self._open_usage()
+            return
+        if message.name == "knowledge":  # the knowledge screen (F5, palette "Knowledge")
+            self._open_knowledge()
             return
         if context is None or conversation_id is None:
             return
@@ -344,6 +358,14 @@ class MaiApp(PushToTalk):
             self.notify(str(error), severity="error")
             return
         self.push_screen(screen)
+
+    def _open_knowledge(self) -> None:
+        from mai_tui.tui.screens.knowledge import KnowledgeScreen  # loads the knowledge base: only when asked
+
+        if self.context is None:
+            self.notify(_("Still starting up…"), severity="warning")
+            return
+        self.push_screen(KnowledgeScreen(self.context))
 
     def _edit_parameters(self) -> None:
         from mai_tui.core.chat import turns

@@ -17,6 +17,7 @@ from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
+from mai_tui.tui.widgets.references import ReferenceList
 from mai_tui.tui.widgets.voice import VoiceStatus
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
@@ -47,6 +48,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
         Binding("f3", "intent('usage')", _("Usage"), id="chat.usage"),  # the usage screen
         Binding("f4", "intent('voice')", _("Voice"), id="chat.voice"),  # push-to-talk: starts and stops
+        Binding("f5", "intent('knowledge')", _("Knowledge"), id="chat.knowledge"),  # collections, adding, search
+        Binding("ctrl+o", "intent('sources')", _("Sources"), id="chat.sources", show=False),  # named under the answer
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
 
@@ -83,6 +86,7 @@ class ChatScreen(Screen[None]):
                     yield Static(self.app.title, id="brand")
                     yield Static(_("Chat with any provider, ask your documents, see every cent."), id="tagline")
                     yield Static(_("Opening the database…"), id="status")
+                yield ReferenceList(id="references")  # `#name` completion, shown while typing one
                 yield Static("", id="notice")
                 yield VoiceStatus(id="voice")
                 yield PromptBox(id="prompt")
@@ -211,9 +215,19 @@ class ChatScreen(Screen[None]):
                 lambda: self.action_intent("usage"),
             ),
             (
+                _("Knowledge"),
+                _("Document collections: create, add files and folders, search them offline"),
+                lambda: self.action_intent("knowledge"),
+            ),
+            (
                 _("Voice"),
                 _("Speak a prompt: starts recording from the microphone, or stops it and transcribes"),
                 lambda: self.action_intent("voice"),
+            ),
+            (
+                _("Sources"),
+                _("The passages behind the last answer from your documents; read one in its document"),
+                lambda: self.action_intent("sources"),
             ),
         ]
 
@@ -222,6 +236,13 @@ class ChatScreen(Screen[None]):
 
     def action_intent(self, name: str) -> None:
         self.post_message(self.Intent(name))
+
+    def on_prompt_box_suggestions(self, message: PromptBox.Suggestions) -> None:
+        self.query_one(ReferenceList).show(message.names, message.highlighted)
+
+    def on_option_list_option_selected(self, event: ReferenceList.OptionSelected) -> None:
+        if isinstance(event.option_list, ReferenceList):  # a click on a suggested name
+            self.query_one(PromptBox).accept_suggestion(event.option_index)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         if isinstance(event.item, ConversationItem) and event.item.conversation_id is not None:

@@ -13,8 +13,10 @@ from textual.widgets.markdown import MarkdownStream
 
 from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
+from mai_tui.tui.widgets.sources import SourcesList
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
+    from mai_tui.core.knowledge.retrieval import Passage
     from mai_tui.core.store.models import ChatMessage
 
 FLUSH_SECONDS = 1 / 15  # how often streamed text reaches the screen
@@ -54,7 +56,23 @@ class MessageView(Vertical):
         role = _("You") if self.message.role == "user" else (self.message.model or _("Assistant"))
         yield Static(f"{role}  {self.branch}".rstrip(), classes="who")
         yield Markdown(inert(self.message.content), classes="body")
+        passages = self.passages()
+        if passages:
+            yield SourcesList(passages, self.message.content, self._sources_key())
         yield Static(self._footer(), classes="meta")
+
+    def passages(self) -> list[Passage]:
+        """The sources this answer was given (none for an answer without documents)."""
+        if self.message.role != "assistant" or not self.message.citations:
+            return []
+        from mai_tui.core.knowledge.rag import load_citations
+
+        return load_citations(self.message.citations)
+
+    def _sources_key(self) -> str:
+        """The key that opens the sources (it follows the user's keymap), where the screen has one."""
+        key_for = getattr(self.screen, "key_for", None)
+        return str(key_for("chat.sources")) if key_for is not None else ""
 
     def _footer(self) -> str:
         if self.message.role != "assistant":
@@ -99,6 +117,8 @@ class MessageView(Vertical):
         final = inert(message.content)
         if self.body.source != final:
             await self.body.update(final)
+        for sources in self.query(SourcesList):
+            sources.update_cited(message.content)
         self.refresh_meta()
 
     def refresh_meta(self) -> None:

@@ -1,5 +1,6 @@
 """The prompt box: Enter sends, Ctrl+J (or Shift+Enter where the terminal tells it apart)
-inserts a newline, ↑ in an empty box recalls earlier prompts."""
+inserts a newline, ↑ in an empty box recalls earlier prompts. After `#` it offers the names
+of collections and files: ↑/↓ choose, Tab or Enter take one, Esc closes the list."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from mai_tui.i18n import _
+from mai_tui.tui.widgets.references import matching, typed_reference
 
 
 class PromptBox(TextArea):
@@ -32,11 +34,26 @@ class PromptBox(TextArea):
 
         text: str
 
+    @dataclass
+    class Suggestions(Message):
+        """The names to offer for the `#…` being typed (empty: close the list)."""
+
+        names: list[tuple[str, str]]
+        highlighted: int
+
+    @dataclass
+    class NamesWanted(Message):
+        """The box got the focus: a good moment to refresh the collection and file names."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
         self.sent: list[str] = []
         self._recall = 0
         self.send_on_enter = True  # from the settings: otherwise Enter is a newline and Ctrl+J sends
+        self.reference_names: list[tuple[str, str]] = []  # (name, "collection" | "file"), set by the app
+        self.suggestions: list[tuple[str, str]] = []
+        self.suggested = 0  # the highlighted suggestion
+        self._dismissed: tuple[int, int] | None = None  # where the `#` is whose list Esc closed
 
     def send(self) -> None:
         text = self.text.strip()
@@ -47,6 +64,19 @@ class PromptBox(TextArea):
             self.clear()
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.suggestions and event.key in ("up", "down", "tab", "enter", "escape"):
+            event.prevent_default()
+            event.stop()
+            if event.key in ("up", "down"):
+                step = 1 if event.key == "down" else -1
+                self.suggested = (self.suggested + step) % len(self.suggestions)
+                self.post_message(self.Suggestions(self.suggestions, self.suggested))
+            elif event.key == "escape":
+                self._dismissed = self._reference_start()
+                self._suggest([])
+            else:
+                self.accept_suggestion(self.suggested)
+            return
         if event.key == "enter" and self.send_on_enter:
             event.prevent_default()
             event.stop()
@@ -68,3 +98,67 @@ class PromptBox(TextArea):
 
     def action_editor(self) -> None:
         self.post_message(self.EditorRequested(self.text))
+
+    # --- `#name` completion ---------------------------------------------------------------
+    def _typed(self) -> str | None:
+        row, column = self.cursor_location
+        return typed_reference(self.document.get_line(row)[:column])
+
+    def _reference_start(self) -> tuple[int, int] | None:
+        typed = self._typed()
+        if typed is None:
+            return None
+        row, column = self.cursor_location
+        return row, column - len(typed) - 1
+
+    def set_reference_names(self, names: list[tuple[str, str]]) -> None:
+        """The collection and file names to offer (the app refreshes them when the box gets the focus)."""
+        self.reference_names = names
+        self.update_suggestions()
+
+    def update_suggestions(self) -> None:
+        """Offer the names that fit the `#…` at the cursor (called on every edit and cursor move)."""
+        typed = self._typed()
+        start = self._reference_start()
+        if start != self._dismissed:
+            self._dismissed = None
+        if (
+            typed is None
+            or self._dismissed is not None
+            or not self.has_focus
+            or self.selection.start != self.selection.end
+        ):
+            self._suggest([])
+            return
+        names = matching(self.reference_names, typed)
+        if len(names) == 1 and names[0][0].lower() == typed.lower():
+            names = []  # typed in full: nothing left to complete, and Enter sends
+        self._suggest(names)
+
+    def _suggest(self, names: list[tuple[str, str]]) -> None:
+        if names == self.suggestions:
+            return
+        self.suggestions = names
+        self.suggested = 0
+        self.post_message(self.Suggestions(names, 0))
+
+    def accept_suggestion(self, index: int) -> None:
+        """Replace the `#prefix` at the cursor with `#name ` (also from a click on the list)."""
+        start = self._reference_start()
+        if start is None or not 0 <= index < len(self.suggestions):
+            return
+        name = self.suggestions[index][0]
+        self.replace(f"#{name} ", start, self.cursor_location, maintain_selection_offset=False)
+        self._suggest([])
+
+    def on_text_area_changed(self) -> None:
+        self.update_suggestions()
+
+    def on_text_area_selection_changed(self) -> None:
+        self.update_suggestions()
+
+    def on_focus(self) -> None:
+        self.post_message(self.NamesWanted())
+
+    def on_blur(self) -> None:
+        self._suggest([])
