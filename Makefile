@@ -63,3 +63,6 @@ bench: setup
 	$(VENV)/bin/python benchmarks/chat.py
 	$(VENV)/bin/python benchmarks/usage.py
 	$(VENV)/bin/python benchmarks/voice.py
+	$(VENV)/bin/python benchmarks/embeddings.py
+	$(VENV)/bin/python benchmarks/knowledge.py
+	$(VENV)/bin/python benchmarks/retrieval_quality.py
