@@ -33,7 +33,7 @@ def test_references_name_collections_and_files_and_leave_other_hashtags() -> Non
     with context.session(write=False) as session:
         refs = rag.parse_references(
             session,
-            "#papers what does #dpr.pdf say about #recall, see issue#4 and https://x.org/a#notes (#failed.pdf)?",  # noqa: E501
+            "#papers what does #dpr.pdf say about #recall, see issue#4 and https://x.org/a#notes (#failed.pdf)?",
         )
         assert refs.collections == ["Papers"]  # matched without regard to case, named as stored
         assert [(c, f) for c, _id, f in refs.files] == [("Papers", "dpr.pdf")]

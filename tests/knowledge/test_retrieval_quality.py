@@ -126,10 +126,10 @@ def test_the_question_set_covers_languages_formats_and_long_documents() -> None:
 # --- quality floors on the real index ---------------------------------------------------------------
 
 # hit@5 over all 54 questions as benchmarks/retrieval_quality.py measured it, and the floors
-# asserted (about 0.1 lower: five questions' worth). Measured: minilm vector 0.74, hybrid 0.69;
+# asserted (about 0.1 lower: five questions' worth). Measured: minilm vector 0.74, hybrid 0.76;
 # e5-multilingual vector 0.69, hybrid 0.80.
 FLOORS = {
-    "minilm": {"vector_hit5": 0.64, "hybrid_hit5": 0.59},
+    "minilm": {"vector_hit5": 0.64, "hybrid_hit5": 0.66},
     "e5-multilingual": {"vector_hit5": 0.59, "hybrid_hit5": 0.70},
 }
 
@@ -170,17 +170,25 @@ def test_e5_is_at_least_as_good_as_minilm_across_languages(
 ) -> None:
     # Measured cross-language hit@5 (15 questions): vector 0.53 vs 0.40, hybrid 0.53 vs 0.40.
     # Only hit@5 is asserted: e5's cross-language MRR is ahead in vector mode by 0.02 only, and
-    # behind in hybrid mode (0.24 vs 0.29: it finds more, but ranks them lower).
+    # behind in hybrid mode (0.24 vs 0.26: it finds more, but ranks them lower).
     for mode in (Mode.VECTOR, Mode.HYBRID):
         e5, minilm = e5_reports[mode].cross_language, minilm_reports[mode].cross_language
         assert e5.n == minilm.n >= 10
         assert e5.hits[5] >= minilm.hits[5], mode
 
 
+def test_hybrid_beats_either_search_alone_with_minilm(minilm_reports: dict[Mode, ModeReport]) -> None:
+    # Measured (minilm): hybrid hit@5 0.76, MRR 0.577; vector 0.74, 0.570. With the usual RRF
+    # constant 60 hybrid was the worse one (0.69, 0.564): see retrieval.RRF_K.
+    hybrid, vector = minilm_reports[Mode.HYBRID].overall, minilm_reports[Mode.VECTOR].overall
+    assert hybrid.hits[5] >= vector.hits[5]
+    assert hybrid.mrr >= vector.mrr
+
+
 def test_e5_hybrid_is_the_best_overall(
     minilm_reports: dict[Mode, ModeReport], e5_reports: dict[Mode, ModeReport]
 ) -> None:
-    # Measured hit@5: e5 hybrid 0.80; minilm vector 0.74, minilm hybrid 0.69, e5 vector 0.69.
+    # Measured hit@5: e5 hybrid 0.80; minilm hybrid 0.76, minilm vector 0.74, e5 vector 0.69.
     best = e5_reports[Mode.HYBRID].overall.hits[5]
     assert best >= minilm_reports[Mode.HYBRID].overall.hits[5]
     assert best >= minilm_reports[Mode.VECTOR].overall.hits[5]
