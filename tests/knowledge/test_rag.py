@@ -81,3 +81,30 @@ def test_citations_survive_a_round_trip_through_json() -> None:
 def test_cited_lists_valid_source_numbers_in_order_of_first_mention() -> None:
     assert rag.cited("DPR wins [2], see also [1][2] and [7] and [0].", 3) == [2, 1]
     assert rag.cited("no citations", 3) == []
+
+
+def test_the_sources_take_room_when_the_history_is_fitted_to_the_context() -> None:
+    from mai_tui.core.chat.turns import prepare_turn
+    from mai_tui.core.knowledge.rag import References, Retrieved
+    from mai_tui.core.store.models import CatalogueEntry, ChatMessage
+
+    context = load_context()
+    with context.session() as session:
+        context.current_user(session)  # the first user: an admin, who may call models
+        session.add(CatalogueEntry(id="ollama/small", provider="ollama", model="small", context_length=3000))
+    first = prepare_turn(context, "tell me about harbours", model="ollama/small")
+    with context.session() as session:
+        answer = session.get(ChatMessage, first.answer.id)
+        assert answer is not None
+        answer.content = "Harbours shelter ships. " * 200  # about 1,200 tokens of history
+        session.add(answer)
+    plain = prepare_turn(context, "and lighthouses?", conversation_id=first.conversation_id, model="ollama/small")
+    assert plain.dropped == 0  # without sources the whole history fits
+    sources = [passage(n) for n in range(1, 4)]
+    long = [Passage(**{**p.__dict__, "text": "Lighthouse keepers log every ship. " * 60}) for p in sources]
+    retrieved = Retrieved(References(collections=["papers"]), long, rag.build_prompt("and lighthouses?", long))
+    grounded = prepare_turn(
+        context, "and lighthouses?", conversation_id=first.conversation_id, model="ollama/small", retrieved=retrieved
+    )
+    assert grounded.dropped > 0  # the older turns give way to the sources
+    assert "<sources>" in grounded.request.messages[-1].content

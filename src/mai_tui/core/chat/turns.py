@@ -114,7 +114,11 @@ def _request(
     """
     conversation = tree.conversation
     system = conversation.system_prompt
-    fitted = trees.fit_history(path, system=system, context_length=catalogue.context_length(session, name))
+    # The sources added to the last prompt take room too: keep it free when fitting the history.
+    reserve = 1024 + (trees.estimate_tokens(augmented) if augmented is not None else 0)
+    fitted = trees.fit_history(
+        path, system=system, context_length=catalogue.context_length(session, name), reserve=reserve
+    )
     messages = [Message("user" if t.role == "user" else "assistant", t.content) for t in fitted.turns]
     prompts = [index for index, message in enumerate(messages) if message.role == "user"]
     if augmented is not None and prompts:  # the last prompt: the newest message, or the one a continued answer follows
