@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from isolation import isolate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "docs"
 
@@ -54,12 +54,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="mai-bench-kb-"))
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        os.environ[f"XDG_{name}_HOME"] = str(folder / name.lower())
-    os.environ["MAI_USER"] = "bench"
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    os.environ.pop("DATABASE_URL", None)
+    isolate("mai-bench-kb-")
 
     from mai_tui.core.context import load_context
     from mai_tui.core.knowledge import manage

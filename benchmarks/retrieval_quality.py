@@ -13,14 +13,14 @@ mode did not answer within 5 passages, with where its best passage came from.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from isolation import isolate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "docs"
@@ -46,13 +46,7 @@ def main() -> None:
     parser.add_argument("--embedders", default="minilm,e5-multilingual")
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="mai-bench-quality-"))
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        os.environ[f"XDG_{name}_HOME"] = str(folder / name.lower())
-    os.environ["MAI_USER"] = "bench"
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    for name in ("DATABASE_URL", "MAI_CONFIG", "MAI_DATA_DIR"):
-        os.environ.pop(name, None)
+    isolate("mai-bench-quality-")
 
     from mai_tui.core.context import load_context
     from mai_tui.core.knowledge import manage

@@ -18,7 +18,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, timedelta
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from isolation import isolate
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -39,12 +40,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orgs", type=int, default=100)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="mai-bench-usage-"))
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        os.environ[f"XDG_{name}_HOME"] = str(folder / name.lower())
-    os.environ["MAI_USER"] = "bench"
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    os.environ.pop("DATABASE_URL", None)
+    folder = isolate("mai-bench-usage-")
 
     from sqlalchemy import insert, text
     from sqlmodel import select
