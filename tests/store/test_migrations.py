@@ -39,6 +39,9 @@ APP_TABLES = {
     "usage_key_state",
     "kb_collections",
     "kb_documents",
+    "presets",
+    "prompts",
+    "conversation_tags",
 }
 
 
@@ -170,6 +173,29 @@ def _seed_0006(connection: Connection) -> None:
     )
 
 
+def _seed_0007(connection: Connection) -> None:
+    user = connection.execute(text("SELECT id FROM users WHERE name = 'alice'")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO presets (name, model, system_prompt, temperature, collection, user_id, created_at, "
+            "updated_at) VALUES ('reviewer', 'openai/gpt-4o', 'Be brief.', 0.2, 'papers', :user, "
+            "'2026-02-01 00:00:00', '2026-02-01 00:00:00')"
+        ),
+        {"user": user},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO prompts (command, title, content, user_id, created_at, updated_at) VALUES ('summarize', "
+            "'Summarize', 'Summarize {{text}}', :user, '2026-02-01 00:00:00', '2026-02-01 00:00:00')"
+        ),
+        {"user": user},
+    )
+    conversation = connection.execute(text("SELECT MIN(id) FROM conversations")).scalar_one()
+    connection.execute(
+        text("INSERT INTO conversation_tags (conversation_id, tag) VALUES (:c, 'work')"), {"c": conversation}
+    )
+
+
 SEEDS: dict[str, Callable[[Connection], None]] = {
     "0001": _seed_0001,
     "0002": _seed_0002,
@@ -177,6 +203,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0004": _seed_0004,
     "0005": _seed_0005,
     "0006": _seed_0006,
+    "0007": _seed_0007,
 }
 
 

@@ -67,6 +67,10 @@ def _long_text() -> Column[str]:
     return Column(Text().with_variant(mysql.LONGTEXT(), "mysql"), nullable=False)
 
 
+def _fk(table: str, ondelete: str | None = None, nullable: bool = True) -> Column[int]:
+    return Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable)
+
+
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
 
@@ -83,6 +87,50 @@ class Conversation(SQLModel, table=True):
     archived: bool = False
     folder: str | None = Field(default=None, max_length=200)
     current_leaf_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # deleted but restorable ("undo") until purged; lists and searches leave it out
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    preset_id: int | None = None  # the preset it was started from (no foreign key: see migration 0007)
+    collection: str | None = Field(default=None, max_length=100)  # searched for every prompt without `#`
+
+
+class ConversationTag(SQLModel, table=True):
+    __tablename__ = "conversation_tags"
+
+    conversation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(primary_key=True, max_length=100, index=True)
+
+
+class Preset(SQLModel, table=True):
+    """A "workspace model": a base model with its system prompt, parameters and documents."""
+
+    __tablename__ = "presets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    model: str = Field(max_length=200)  # provider/model
+    system_prompt: str | None = Field(default=None, sa_column=Column(Text().with_variant(mysql.LONGTEXT(), "mysql")))
+    temperature: float | None = None
+    max_tokens: int | None = None
+    collection: str | None = Field(default=None, max_length=100)  # a knowledge collection's name
+    user_id: int | None = Field(default=None, sa_column=_fk("users", "SET NULL"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SavedPrompt(SQLModel, table=True):
+    """A prompt of the library, invoked as `/command`; `{{name}}` marks a value asked before sending."""
+
+    __tablename__ = "prompts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str = Field(max_length=64, unique=True)  # without the slash
+    title: str = Field(max_length=200)
+    content: str = Field(default="", sa_column=_long_text())
+    user_id: int | None = Field(default=None, sa_column=_fk("users", "SET NULL"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -156,10 +204,6 @@ class CallKind(StrEnum):
     TITLE = "title"
     MANUAL = "manual"
     RECONCILE = "reconcile"
-
-
-def _fk(table: str, ondelete: str | None = None, nullable: bool = True) -> Column[int]:
-    return Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable)
 
 
 class LedgerEntry(SQLModel, table=True):
