@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, text
 
 from mai_tui.core.store.engine import dispose_engines
 
@@ -65,10 +65,51 @@ SERVER_URLS = {
     "postgresql": "MAI_TEST_POSTGRES_URL",
     "mysql": "MAI_TEST_MYSQL_URL",
 }
+_OWN_DATABASE = "test_{pid}"  # one database per test process: runs side by side never meet
+
+
+def _own_database(url: str) -> str:
+    """A database of this process's own on the server of `url` (whose database is only the way in),
+    created empty; databases left by test processes that no longer run are dropped first."""
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    mine = _OWN_DATABASE.format(pid=os.getpid())
+    quote = '"' if admin.dialect.name == "postgresql" else "`"
+    listing = text(
+        "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
+        if admin.dialect.name == "postgresql"
+        else "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :pattern"
+    )
+    with admin.connect() as connection:
+        for (name,) in connection.execute(listing, {"pattern": "test\\_%"}).all():
+            pid = name.removeprefix("test_")
+            if pid.isdigit() and (int(pid) == os.getpid() or not Path(f"/proc/{pid}").exists()):
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote}{name}{quote}")
+        connection.exec_driver_sql(f"CREATE DATABASE {quote}{mine}{quote}")
+    admin.dispose()
+    return make_url(url).set(database=mine).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[dict[str, str]]:
+    """PostgreSQL and MariaDB URLs of this process's own databases (those configured)."""
+    urls = {kind: _own_database(os.environ[name]) for kind, name in SERVER_URLS.items() if os.environ.get(name)}
+    yield urls
+    dispose_engines()
+    for url in urls.values():
+        engine = create_engine(url)
+        database = engine.url.database
+        quote = '"' if engine.dialect.name == "postgresql" else "`"
+        engine.dispose()
+        admin = create_engine(os.environ[SERVER_URLS[engine.dialect.name]], isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote}{database}{quote}")
+        admin.dispose()
 
 
 def wipe(url: str) -> None:
-    """Drop every table in a shared test database, so each test starts from empty."""
+    """Drop every table in a test database, so each test starts from empty."""
     engine = create_engine(url)
     with engine.begin() as connection:
         tables = MetaData()
@@ -81,15 +122,16 @@ def wipe(url: str) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The same test on SQLite and, when configured, on PostgreSQL and MariaDB.
 
-    `make test` sets MAI_TEST_POSTGRES_URL and MAI_TEST_MYSQL_URL; when set, an unreachable
-    server fails the test rather than skipping it.
+    `make test` sets MAI_TEST_POSTGRES_URL and MAI_TEST_MYSQL_URL (the `test` database of each
+    server); when set, an unreachable server fails the test rather than skipping it. Each test
+    process works in a database of its own on those servers (see `server_databases`).
     """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
     else:
-        url = os.environ.get(SERVER_URLS[request.param], "")
-        if not url:
+        if not os.environ.get(SERVER_URLS[request.param]):
             pytest.skip(f"{SERVER_URLS[request.param]} is not set")
+        url = request.getfixturevalue("server_databases")[request.param]
         wipe(url)
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
