@@ -50,7 +50,7 @@ def context(database_url: str) -> AppContext:
 
 def _find(context: AppContext, raw: str = "", **kwargs: int) -> list[history.Listed]:
     with context.session(write=False) as session:
-        return history.find(session, _me(session), raw, **kwargs)  # type: ignore[arg-type]
+        return history.find(session, _me(session), raw, **kwargs)
 
 
 def _me(session: Session, name: str = "tester") -> User:
@@ -169,6 +169,7 @@ def test_purge_deletes_for_good_and_keeps_the_bill(context: AppContext) -> None:
         history.delete_conversation(session, me, chat)
     del org_id
     with context.session() as session:
+        assert history.purge(session, _me(session), before=utcnow() - timedelta(hours=1)) == 0  # too recent
         assert history.purge(session, _me(session)) == 1
     with context.session(write=False) as session:
         assert session.get(Conversation, chat) is None

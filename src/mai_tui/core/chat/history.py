@@ -4,15 +4,17 @@ pin, archive, tags, folders, and deletion that can be undone until it is purged.
 
 Search runs on each database's own full-text engine through one function (migration 0007):
 FTS5 with BM25 on SQLite, `tsvector` with `ts_rank` on PostgreSQL, FULLTEXT in boolean mode
-on MySQL/MariaDB. Every word must occur in one message or in the title; the last word may be
-the start of a word, so results follow the typing.
+on MySQL/MariaDB. Every word must occur; the last word may be the start of a word, so results
+follow the typing. SQLite indexes each conversation as one document (title and messages), so
+the words may be spread over its messages; PostgreSQL and MariaDB index each message, so the
+words must meet in one message or in the title.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Float, Integer, and_, delete, func, text, update
@@ -25,6 +27,7 @@ from mai_tui.core.store.types import utcnow
 from mai_tui.i18n import _
 
 PAGE = 100  # conversations per page of the list
+PURGE_AFTER = timedelta(hours=1)  # the app purges deletions older than this when it starts
 TITLE_WEIGHT = 3.0  # a word in the title counts this much more than one in a message
 MAX_TAG = 100
 MAX_FOLDER = 200
@@ -158,13 +161,7 @@ def _hits(session: Session, query: Query) -> TextClause | None:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         statement = text(
-            "SELECT cid, MAX(score) AS score FROM ("
-            " SELECT m.conversation_id AS cid, -bm25(messages_fts) AS score"
-            " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH :q"
-            " UNION ALL"
-            " SELECT rowid AS cid, -bm25(conversations_fts) * :w AS score"
-            " FROM conversations_fts WHERE conversations_fts MATCH :q"
-            ") GROUP BY cid"
+            "SELECT rowid AS cid, -bm25(chats_fts, :w, 1.0) AS score FROM chats_fts WHERE chats_fts MATCH :q"
         ).bindparams(q=_fts5(query), w=TITLE_WEIGHT)
     elif dialect == "postgresql":
         statement = text(
@@ -390,10 +387,13 @@ def restore(session: Session, user: User, conversation_id: int) -> Conversation:
     return conversation
 
 
-def purge(session: Session, user: User | None = None) -> int:
-    """Delete for good the conversations deleted so far (the user's, or everyone's); their
-    messages go with them, their ledger rows stay (the bill does not change)."""
+def purge(session: Session, user: User | None = None, *, before: datetime | None = None) -> int:
+    """Delete for good the conversations deleted so far (the user's, or everyone's; only those
+    deleted `before`, so another instance's undo still works); their messages go with them,
+    their ledger rows stay (the bill does not change)."""
     statement = select(Conversation.id).where(col(Conversation.deleted_at).is_not(None))
+    if before is not None:
+        statement = statement.where(col(Conversation.deleted_at) < before)
     if user is not None:
         statement = statement.where(col(Conversation.user_id) == user.id)
     ids = list(session.exec(statement).all())
