@@ -62,6 +62,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/providers.py
 	$(VENV)/bin/python benchmarks/chat.py
 	$(VENV)/bin/python benchmarks/usage.py
+	$(VENV)/bin/python benchmarks/history.py
 	$(VENV)/bin/python benchmarks/voice.py
 	$(VENV)/bin/python benchmarks/embeddings.py
 	$(VENV)/bin/python benchmarks/knowledge.py
