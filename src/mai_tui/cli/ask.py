@@ -54,6 +54,12 @@ def ask(
     over_budget: Annotated[
         bool, typer.Option("--over-budget", help=_("Send even past the organization's monthly limit (admin)."))
     ] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", metavar="NAME", help=_("Start from a preset: its model, system prompt and documents.")
+        ),
+    ] = None,
 ) -> None:
     answer(
         _prompt(prompt),
@@ -62,6 +68,7 @@ def ask(
         json_out=json_out,
         over_budget=over_budget,
         knowledge=knowledge or (),
+        preset=preset,
     )
 
 
@@ -74,6 +81,7 @@ def answer(
     over_budget: bool = False,
     knowledge: Sequence[str] = (),
     k: int | None = None,
+    preset: str | None = None,
 ) -> None:
     """Stream the answer to stdout (or print one JSON object), then its sources, if it has any."""
     import asyncio
@@ -82,6 +90,13 @@ def answer(
     from mai_tui.core.chat.ask import ask as run
 
     ctx = context()
+    preset_id = None
+    if preset is not None:  # its model, system prompt and parameters fill what is not given
+        from mai_tui.core.chat.presets import get_preset
+
+        chosen = get_preset(ctx, preset)
+        preset_id = chosen.id
+        knowledge = knowledge or ([chosen.collection] if chosen.collection else ())
     streamed: list[str] = []
 
     def warn(text: str) -> None:
@@ -105,6 +120,7 @@ def answer(
                 on_warning=warn,
                 knowledge=knowledge,
                 k=k,
+                preset_id=preset_id,
             )
         )
     except KeyboardInterrupt:

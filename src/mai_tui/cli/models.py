@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mai_tui.cli.output import context, print_json, print_table, say, warn
-from mai_tui.i18n import _, ngettext
+from mai_tui.i18n import _
 
 app = typer.Typer(help=_("The models of every configured provider."), no_args_is_help=True)
 
@@ -22,23 +22,18 @@ def list_models(
 
     from mai_tui.core.providers import catalogue
     from mai_tui.core.providers.registry import Providers
-    from mai_tui.core.usage import prices
 
     ctx = context()
     providers = Providers(ctx.settings, ctx.secrets)
-    names = [provider] if provider else [n for n in providers.names() if providers.is_configured(n)]
-    for name in names:
-        providers.get(name)  # unknown names fail here, before anything is fetched
+    names = catalogue.configured(providers, provider)  # unknown names fail here, before anything is fetched
     with ctx.session() as session:
         stale = [n for n in names if refresh or not catalogue.cached(session, n)]
     if stale:
-        for listing in asyncio.run(catalogue.fetch(providers, stale)):
+        listings = asyncio.run(catalogue.fetch(providers, stale))
+        for listing in listings:
             if listing.error is not None:
                 warn(_("{error} (showing the cached list)").format(error=listing.error))
-            with ctx.session() as session:
-                catalogue.store(session, listing)
-        with ctx.session() as session:  # new list prices become dated rows of the price table
-            prices.refresh_from_catalogue(session)
+        catalogue.save(ctx, listings)  # new list prices become dated rows of the price table
     with ctx.session(write=False) as session:
         entries = [e for n in names for e in catalogue.cached(session, n)]
     rows = [
@@ -73,21 +68,13 @@ def check_providers(provider: Annotated[str | None, typer.Argument(help=_("Only 
 
     ctx = context()
     providers = Providers(ctx.settings, ctx.secrets)
-    names = [provider] if provider else [n for n in providers.names() if providers.is_configured(n)]
+    names = catalogue.configured(providers, provider)
     if not names:
         raise typer.Exit(_fail(_("No provider is configured: mai keys set PROVIDER")))
-    for name in names:
-        providers.get(name)
-    failed = False
-    for listing in asyncio.run(catalogue.fetch(providers, names)):
-        if listing.error is not None:
-            failed = True
-            say(_("✗ {error}").format(error=listing.error))
-        else:
-            count = len(listing.models)
-            line = ngettext("✓ {provider}: {n} model in {ms} ms", "✓ {provider}: {n} models in {ms} ms", count)
-            say(line.format(provider=listing.provider, n=count, ms=round(listing.seconds * 1000)))
-    if failed:
+    listings = asyncio.run(catalogue.fetch(providers, names))
+    for listing in listings:
+        say(catalogue.status_line(listing))
+    if any(listing.error is not None for listing in listings):
         raise typer.Exit(3)
 
 

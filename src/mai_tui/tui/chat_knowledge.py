@@ -70,17 +70,31 @@ class ChatKnowledge(App[None]):
         if named:
             self.chat.set_notice(_("Searching {names}…").format(names=_references(named)))
 
-    def with_sources(self, context: AppContext, text: str, prepare: Callable[[Retrieved | None], Turn]) -> Turn:
-        """Search what `text` names with `#`, then prepare the turn with the passages found.
+    def with_sources(
+        self,
+        context: AppContext,
+        text: str,
+        prepare: Callable[[Retrieved | None], Turn],
+        *,
+        conversation_id: int | None = None,
+        preset_id: int | None = None,
+    ) -> Turn:
+        """Search what `text` names with `#` (else the conversation's own collection, which a
+        new conversation gets from `preset_id`), then prepare the turn with the passages found.
 
         Runs in the turn's worker thread. A search that fails raises a MaiError (the prompt goes
         back in the box); a search that finds nothing still asks, with a warning.
         """
+        from mai_tui.core.chat.presets import standing_collection
         from mai_tui.core.errors import MaiError
         from mai_tui.core.knowledge.rag import retrieve_for
 
         try:
-            retrieved = retrieve_for(context, text)
+            collection = standing_collection(context, conversation_id=conversation_id, preset_id=preset_id)
+            if collection is not None and not _WORD.search(text):  # the preset's collection: searched for every prompt
+                notice = _("Searching {names}…").format(names=_references([collection]))
+                self.call_from_thread(self.chat.set_notice, notice)
+            retrieved = retrieve_for(context, text, collection=collection)
         except Exception as error:
             self.call_from_thread(self.chat.set_notice, "")
             if isinstance(error, MaiError):

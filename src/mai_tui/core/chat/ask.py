@@ -50,10 +50,13 @@ async def ask(
     on_warning: Callable[[str], None] | None = None,
     knowledge: Sequence[str] = (),
     k: int | None = None,
+    preset_id: int | None = None,
 ) -> AskResult:
     """Stream one answer, saving as it goes. Cancelling keeps the partial answer (status `cancelled`).
 
     With `knowledge` (collection names), the answer is grounded in their passages, cited as [n].
+    With `preset_id`, the conversation takes the preset's model, system prompt and parameters
+    where none is given (its collection is the caller's to pass as `knowledge`).
     """
     retrieved = None
     if knowledge:
@@ -68,6 +71,7 @@ async def ask(
         kind=CallKind.RAG if retrieved else CallKind.ASK,
         override_budget=override_budget,
         retrieved=retrieved,
+        preset_id=preset_id,
     )
     if turn.warning and on_warning is not None:
         on_warning(turn.warning)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from mai_tui.core.chat import tree as trees
 from mai_tui.core.chat.conversations import require_can_call_models, title_from
 from mai_tui.core.chat.parameters import Parameters
+from mai_tui.core.chat.presets import apply_preset
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import InvalidInput
 from mai_tui.core.providers import catalogue
@@ -147,15 +148,26 @@ def prepare_turn(
     kind: CallKind = CallKind.CHAT,
     override_budget: bool = False,
     retrieved: Retrieved | None = None,
+    preset_id: int | None = None,
 ) -> Turn:
     """Save the prompt (before anything goes out) and the empty answer; build the request.
 
     With `edit_of`, the prompt is an edited copy of that earlier prompt: a new sibling branch.
     With `retrieved`, the model gets the question with its sources, and the answer keeps them.
+    With `preset_id`, a new conversation takes the preset's model, system prompt, parameters
+    and collection, where they are not given explicitly.
     """
     if not text.strip():
         raise InvalidInput(_("nothing to ask: give a prompt or pipe text in"))
-    name, provider, model_id = resolve_model(context, model)
+    applied = apply_preset(
+        context,
+        preset_id if conversation_id is None else None,
+        model=model,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+    name, provider, model_id = resolve_model(context, applied.model)
     with context.session() as session:
         user = context.current_user(session)
         warning = _admit(context, session, user, provider, override_budget=override_budget)
@@ -164,9 +176,11 @@ def prepare_turn(
                 user_id=user.id,
                 title=title_from(retrieved.references.question or text if retrieved else text),
                 model=name,
-                system_prompt=system,
-                temperature=temperature,
-                max_tokens=max_tokens,
+                system_prompt=applied.system_prompt,
+                temperature=applied.temperature,
+                max_tokens=applied.max_tokens,
+                preset_id=applied.preset_id,
+                collection=applied.collection,
             )
             session.add(conversation)
             session.flush()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from mai_tui.core.context import AppContext
+from mai_tui.core.knowledge.collections import find as find_collection
 from mai_tui.core.knowledge.retrieval import Passage, Scope, scopes_for, search
 from mai_tui.core.store.models import KnowledgeCollection, KnowledgeDocument
 
@@ -178,10 +179,20 @@ def retrieve(context: AppContext, question: str, references: References, *, k: i
     return Retrieved(references, passages, build_prompt(question, passages))
 
 
-def retrieve_for(context: AppContext, text: str, *, k: int | None = None) -> Retrieved | None:
-    """For a prompt typed in chat: retrieval for its `#references`, or None if it has none."""
+def retrieve_for(
+    context: AppContext, text: str, *, k: int | None = None, collection: str | None = None
+) -> Retrieved | None:
+    """For a prompt typed in chat: retrieval for its `#references`, or None if it has none.
+
+    `collection`: the conversation's own collection (from its preset), searched for a prompt
+    that names nothing with `#` (if it still exists).
+    """
     with context.session(write=False) as session:
         references = parse_references(session, text)
+        if not references and collection is not None:
+            standing = find_collection(session, collection)
+            if standing is not None:
+                references = References(collections=[standing.name], question=text.strip())
     if not references:
         return None
     return retrieve(context, references.question or text, references, k=k)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, delete, select
 
@@ -14,6 +16,10 @@ from mai_tui.core.providers.errors import ProviderError
 from mai_tui.core.providers.registry import Providers
 from mai_tui.core.store.models import CatalogueEntry
 from mai_tui.core.store.types import utcnow
+from mai_tui.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from mai_tui.core.context import AppContext
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,40 @@ async def fetch(providers: Providers, names: list[str]) -> list[Listing]:
         return list(await asyncio.gather(*(_list(providers, name) for name in names)))
     finally:
         await providers.aclose()
+
+
+def configured(providers: Providers, only: str | None = None) -> list[str]:
+    """The providers to list: `only`, or every provider that has what it needs to be called.
+
+    An unknown name fails here (InvalidInput), before anything is fetched.
+    """
+    names = [only] if only else [name for name in providers.names() if providers.is_configured(name)]
+    for name in names:
+        providers.get(name)
+    return names
+
+
+def status_line(listing: Listing) -> str:
+    """`✓ openrouter: 302 models in 180 ms`, or `✗` and the provider's error in one line."""
+    if listing.error is not None:
+        return _("✗ {error}").format(error=listing.error)
+    count = len(listing.models)
+    line = ngettext("✓ {provider}: {n} model in {ms} ms", "✓ {provider}: {n} models in {ms} ms", count)
+    return line.format(provider=listing.provider, n=count, ms=round(listing.seconds * 1000))
+
+
+def save(context: AppContext, listings: list[Listing], *, only: Collection[str] | None = None) -> None:
+    """Store the listings (of the providers in `only`, if given; a failed one keeps its cached
+    list), then record new list prices as dated rows of the price table."""
+    from mai_tui.core.usage import prices
+
+    kept = [listing for listing in listings if listing.error is None and (only is None or listing.provider in only)]
+    for listing in kept:
+        with context.session() as session:
+            store(session, listing)
+    if kept:
+        with context.session() as session:
+            prices.refresh_from_catalogue(session)
 
 
 def store(session: Session, listing: Listing) -> int:
