@@ -19,6 +19,7 @@ from mai_tui.core.store.models import ChatMessage, Conversation
 from mai_tui.core.store.types import utcnow
 from mai_tui.tui.app import MaiApp
 from mai_tui.tui.screens.chat import ChatScreen
+from mai_tui.tui.widgets.conversations import ConversationList
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 from tests.fakes.server import FakeServer, Replay, Status, Stream
@@ -451,7 +452,7 @@ async def test_a_title_model_names_new_conversations(openrouter: FakeServer, mon
         await wait_until(pilot, lambda: len(openrouter.requests) == 2)
         await wait_until(
             pilot,
-            lambda: "Fixing A Leaky Tap" in str(app.screen.query_one("#conversations").query(Static).first().render()),
+            lambda: [c.title for c in app.screen.query_one(ConversationList).listed] == ["Fixing A Leaky Tap"],
         )
     title_request = openrouter.requests[1].json()
     assert title_request["model"] == "small/model"
@@ -595,6 +596,6 @@ async def test_a_chat_taken_back_leaves_the_list(openrouter: FakeServer) -> None
         await wait_until(pilot, lambda: len(openrouter.requests) == 1)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.query_one(PromptBox).text == "regretted")
-        await wait_until(pilot, lambda: not app.screen.query_one("#conversations").query(Static))
+        await wait_until(pilot, lambda: not app.screen.query_one(ConversationList).listed)
         await app.on_chat_screen_open(ChatScreen.Open(12345))  # gone: a warning, not a crash
         assert app.is_running

@@ -18,8 +18,9 @@ from mai_tui.core.knowledge.embedders import get_embedder
 from mai_tui.core.knowledge.ingest import Ingest
 from mai_tui.tui.app import MaiApp
 from mai_tui.tui.screens.chat import ChatScreen
+from mai_tui.tui.screens.dialogs import ConfirmDialog
 from mai_tui.tui.screens.knowledge import KnowledgeScreen
-from mai_tui.tui.screens.knowledge_dialogs import AddFilesDialog, ConfirmDialog, NewCollectionDialog
+from mai_tui.tui.screens.knowledge_dialogs import AddFilesDialog, NewCollectionDialog
 from mai_tui.tui.screens.sources import PassageScreen
 from mai_tui.tui.widgets.add_progress import AddProgress
 from mai_tui.tui.widgets.collection_search import CollectionSearch

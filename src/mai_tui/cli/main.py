@@ -8,7 +8,22 @@ from typing import Annotated
 import typer
 
 from mai_tui import __version__
-from mai_tui.cli import ask, config_cmd, db, kb, keys, models, orgs, usage, users, voice
+from mai_tui.cli import (
+    ask,
+    chats,
+    config_cmd,
+    db,
+    kb,
+    keys,
+    models,
+    orgs,
+    presets,
+    prompts,
+    transfer,
+    usage,
+    users,
+    voice,
+)
 from mai_tui.i18n import _
 
 app = typer.Typer(
@@ -23,10 +38,15 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(models.app, name="models")
+app.add_typer(presets.app, name="presets")
 app.add_typer(usage.app, name="usage")
 app.add_typer(voice.app, name="voice")
 app.add_typer(kb.app, name="kb")
+app.add_typer(chats.app, name="chats")
+app.add_typer(prompts.app, name="prompts")
 app.command("ask", help=_("Ask one question; the answer streams to stdout and is saved."))(ask.ask)
+app.command("export", help=transfer.EXPORT_HELP)(transfer.export)
+app.command("import", help=transfer.IMPORT_HELP)(transfer.import_)
 
 
 def _show_version(value: bool) -> None:

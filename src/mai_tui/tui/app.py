@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import SuspendNotSupported, SystemCommand
@@ -23,12 +24,17 @@ from mai_tui.core.chat.parameters import Parameters
 from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
+from mai_tui.tui.chat_compare import ChatCompare
+from mai_tui.tui.chat_history import ChatHistory
 from mai_tui.tui.chat_knowledge import ChatKnowledge
+from mai_tui.tui.chat_models import ChatModels
+from mai_tui.tui.chat_prompts import ChatPrompts
 from mai_tui.tui.push_to_talk import PushToTalk
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.screens.model_picker import ModelPicker
 from mai_tui.tui.screens.parameters import ParametersScreen
 from mai_tui.tui.themes import register_themes
+from mai_tui.tui.widgets.conversations import ConversationList
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 
@@ -51,6 +57,7 @@ class SignedIn(Message):
     name: str
     role: str
     org: str  # who pays for this user's calls
+    timezone: str = "UTC"  # the org's: dates are shown in it
 
 
 @dataclass
@@ -58,7 +65,7 @@ class StartupFailed(Message):
     reason: str
 
 
-class MaiApp(ChatKnowledge, PushToTalk):
+class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, PushToTalk):
     CSS_PATH = "app.tcss"
     FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True)]
@@ -99,12 +106,16 @@ class MaiApp(ChatKnowledge, PushToTalk):
         try:
             context = load_context()
             from mai_tui.core.chat.conversations import close_interrupted
+            from mai_tui.core.chat.history import PURGE_AFTER, purge
+            from mai_tui.core.store.types import utcnow
             from mai_tui.core.usage.billing import payer
 
             with context.session() as session:
                 user = context.current_user(session)
                 close_interrupted(session)
-                signed_in = SignedIn(context, user.name, user.role, payer(session, user).name)
+                purge(session, user, before=utcnow() - PURGE_AFTER)  # deleted in an earlier session
+                org = payer(session, user)
+                signed_in = SignedIn(context, user.name, user.role, org.name, org.timezone)
             self.post_message(signed_in)  # after the commit: the screens read what it wrote
         except MaiError as error:
             self.post_message(StartupFailed(str(error)))
@@ -122,7 +133,9 @@ class MaiApp(ChatKnowledge, PushToTalk):
             self.set_keymap(settings.keymap)
         self.chat.query_one(PromptBox).send_on_enter = settings.send_on_enter
         self.refresh_reference_names()  # for `#` completion
+        self.refresh_command_names()  # for `/` completion
         self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
+        self.chat.query_one(ConversationList).timezone = ZoneInfo(message.timezone)
         self._header_totals()
         await self._refresh_list()
         self.run_worker(self._warm_up, thread=True, name="warm-up", exit_on_error=False)
@@ -162,16 +175,6 @@ class MaiApp(ChatKnowledge, PushToTalk):
         self.chat.set_status(_("Cannot start: {reason}").format(reason=message.reason))
         self.notify(message.reason, title=_("Start-up"), severity="error", timeout=30)
 
-    async def _refresh_list(self) -> None:
-        from mai_tui.core.chat.turns import recent
-
-        if self.context is None:
-            return
-        with self.context.session(write=False) as session:
-            user = self.context.current_user(session)
-            conversations = recent(session, user.id)
-        self.chat.list_conversations(conversations, self.conversation_id)
-
     def _header_totals(self) -> None:
         """Header: the model in use and what this conversation has cost so far."""
         from mai_tui.core.chat.turns import total_cost
@@ -194,8 +197,10 @@ class MaiApp(ChatKnowledge, PushToTalk):
             self.notify(busy, severity="warning")
             self.chat.query_one(PromptBox).load_text(message.text)
             return
+        if self.saved_prompt(message):  # `/command`: a saved prompt, filled in first (chat_prompts.py)
+            return
         context, conversation_id, edit_of, model = self.context, self.conversation_id, self.editing, self.model
-        pending, over = self.pending, self._take_over_budget()
+        pending, over, preset_id = self.pending, self._take_over_budget(), self.preset_id
         self.editing = None
         self.searching(message.text)
         self.run_turn(
@@ -213,7 +218,10 @@ class MaiApp(ChatKnowledge, PushToTalk):
                     max_tokens=pending.max_tokens,
                     override_budget=over,
                     retrieved=retrieved,
+                    preset_id=preset_id,  # a new conversation from a preset (chat_models.py)
                 ),
+                conversation_id=conversation_id,  # its collection is searched for prompts without `#`
+                preset_id=preset_id,
             ),
             take_back=message.text,
             redraw=edit_of is not None,
@@ -282,6 +290,18 @@ class MaiApp(ChatKnowledge, PushToTalk):
             return
         if message.name == "knowledge":  # the knowledge screen (F5, palette "Knowledge")
             self._open_knowledge()
+            return
+        if message.name == "compare":  # the prompt to 2–3 models side by side (F7, palette "Compare models")
+            self.start_compare()
+            return
+        if message.name in ("models", "preset"):  # the models screen (F6, palette "Models", "New chat with preset")
+            self.open_models("presets" if message.name == "preset" else "models")
+            return
+        if message.name in ("export", "import"):  # a conversation to a file, or conversations from one
+            self.export_conversation(conversation_id) if message.name == "export" else self.import_conversations()
+            return
+        if message.name == "prompts":  # the prompt library (palette "Prompts")
+            self.open_prompts()
             return
         if context is None or conversation_id is None:
             return

@@ -11,24 +11,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ListItem, ListView, Static
+from textual.widgets import Footer, Header, Static
 
-from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
+from mai_tui.tui.widgets.conversations import ConversationList, ConversationOptions
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 from mai_tui.tui.widgets.references import ReferenceList
 from mai_tui.tui.widgets.voice import VoiceStatus
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
+    from mai_tui.core.chat.history import Listed
     from mai_tui.core.chat.tree import Tree
-    from mai_tui.core.store.models import ChatMessage, Conversation
-
-
-class ConversationItem(ListItem):
-    def __init__(self, conversation: Conversation) -> None:
-        super().__init__(Static(inert(conversation.title), markup=False))
-        self.conversation_id = conversation.id
+    from mai_tui.core.store.models import ChatMessage
 
 
 class ChatScreen(Screen[None]):
@@ -49,6 +44,11 @@ class ChatScreen(Screen[None]):
         Binding("f3", "intent('usage')", _("Usage"), id="chat.usage"),  # the usage screen
         Binding("f4", "intent('voice')", _("Voice"), id="chat.voice"),  # push-to-talk: starts and stops
         Binding("f5", "intent('knowledge')", _("Knowledge"), id="chat.knowledge"),  # collections, adding, search
+        # the catalogue, default model, presets (priority: the prompt box's TextArea binds F6 to "select line";
+        # a priority binding would lead the footer: the palette names it instead)
+        Binding("f6", "intent('models')", _("Models"), id="chat.models", priority=True, show=False),
+        # the prompt to 2–3 models at once (priority: the prompt box's TextArea binds F7 to "select all")
+        Binding("f7", "intent('compare')", _("Compare"), id="chat.compare", show=False, priority=True),
         Binding("ctrl+o", "intent('sources')", _("Sources"), id="chat.sources", show=False),  # named under the answer
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
@@ -80,7 +80,7 @@ class ChatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
         with Horizontal():
-            yield ListView(id="conversations")
+            yield ConversationList(id="conversations")
             with Vertical(id="chat"):
                 with VerticalScroll(id="messages"), Vertical(id="welcome"):
                     yield Static(self.app.title, id="brand")
@@ -110,12 +110,10 @@ class ChatScreen(Screen[None]):
                 return shown[:1].upper() + shown[1:]
         return ""
 
-    def list_conversations(self, conversations: list[Conversation], current: int | None) -> None:
-        view = self.query_one("#conversations", ListView)
-        view.clear()
-        view.extend(ConversationItem(c) for c in conversations)
-        ids = [c.id for c in conversations]
-        view.index = ids.index(current) if current in ids else (0 if ids else None)
+    def list_conversations(
+        self, listed: list[Listed], current: int | None, *, append: bool = False, more: bool = False
+    ) -> None:
+        self.query_one(ConversationList).show(listed, current, append=append, more=more)
 
     async def show_tree(self, tree: Tree | None) -> None:
         """Show the conversation's active branch (or the welcome panel when there is none).
@@ -191,6 +189,11 @@ class ChatScreen(Screen[None]):
                 _("A new answer to the last prompt, kept beside the old one"),
                 lambda: self.action_intent("regenerate"),
             ),
+            (
+                _("Compare models"),
+                _("Send the prompt in the box to 2 or 3 models side by side, then continue with one answer"),
+                lambda: self.action_intent("compare"),
+            ),
             (_("Continue"), _("Carry on a cut-off answer"), lambda: self.action_intent("continue")),
             (
                 _("Edit prompt"),
@@ -208,6 +211,16 @@ class ChatScreen(Screen[None]):
                 lambda: self.action_intent("parameters"),
             ),
             (_("Chats"), _("Go to the list of conversations"), self.action_conversations),
+            (
+                _("Export conversation"),
+                _("This conversation to a Markdown or JSON file"),
+                lambda: self.action_intent("export"),
+            ),
+            (
+                _("Import conversations"),
+                _("From a mai, Open WebUI or ChatGPT (conversations.json) export"),
+                lambda: self.action_intent("import"),
+            ),
             (_("Earlier messages"), _("Show earlier messages of a long conversation"), self.action_earlier),
             (
                 _("Usage"),
@@ -220,6 +233,16 @@ class ChatScreen(Screen[None]):
                 lambda: self.action_intent("knowledge"),
             ),
             (
+                _("Models"),
+                _("Every model with its context and price, connection status, the default model, presets"),
+                lambda: self.action_intent("models"),
+            ),
+            (
+                _("New chat with preset"),
+                _("Start a new conversation from a preset: its model, system prompt, parameters and documents"),
+                lambda: self.action_intent("preset"),
+            ),
+            (
                 _("Voice"),
                 _("Speak a prompt: starts recording from the microphone, or stops it and transcribes"),
                 lambda: self.action_intent("voice"),
@@ -229,22 +252,27 @@ class ChatScreen(Screen[None]):
                 _("The passages behind the last answer from your documents; read one in its document"),
                 lambda: self.action_intent("sources"),
             ),
+            (
+                _("Prompts"),
+                _("Saved prompts, used as /command in the prompt: add, edit, delete"),
+                lambda: self.action_intent("prompts"),
+            ),
         ]
 
     def action_conversations(self) -> None:
-        self.query_one("#conversations", ListView).focus()
+        self.query_one(ConversationOptions).focus()
 
     def action_intent(self, name: str) -> None:
         self.post_message(self.Intent(name))
 
     def on_prompt_box_suggestions(self, message: PromptBox.Suggestions) -> None:
-        self.query_one(ReferenceList).show(message.names, message.highlighted)
+        self.query_one(ReferenceList).show(message.names, message.highlighted, message.trigger)
 
     def on_option_list_option_selected(self, event: ReferenceList.OptionSelected) -> None:
         if isinstance(event.option_list, ReferenceList):  # a click on a suggested name
             self.query_one(PromptBox).accept_suggestion(event.option_index)
 
-    def on_list_view_selected(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, ConversationItem) and event.item.conversation_id is not None:
-            self.post_message(self.Open(event.item.conversation_id))
-            self.query_one(PromptBox).focus()
+    def on_conversation_list_open(self, event: ConversationList.Open) -> None:
+        event.stop()
+        self.post_message(self.Open(event.conversation_id))
+        self.query_one(PromptBox).focus()

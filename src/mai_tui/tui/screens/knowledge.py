@@ -25,7 +25,8 @@ from mai_tui.core.knowledge.documents import Problem
 from mai_tui.core.knowledge.ingest import Ingest, Outcome
 from mai_tui.core.store.models import DocumentStatus
 from mai_tui.i18n import _, ngettext
-from mai_tui.tui.screens.knowledge_dialogs import AddFilesDialog, AddRequest, ConfirmDialog, NewCollectionDialog
+from mai_tui.tui.screens.dialogs import ConfirmDialog
+from mai_tui.tui.screens.knowledge_dialogs import AddFilesDialog, AddRequest, NewCollectionDialog
 from mai_tui.tui.widgets.add_progress import AddProgress, Run, summary_line
 from mai_tui.tui.widgets.collection_search import CollectionSearch
 from mai_tui.tui.widgets.knowledge_lists import CollectionTable, DocumentTable, failure

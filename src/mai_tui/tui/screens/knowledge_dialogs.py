@@ -33,37 +33,6 @@ def embedder_choices(configured: str) -> list[tuple[str, str]]:
     return choices
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: Enter or Y says yes, Esc or N says no."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "answer(False)", _("No"), id="confirm.no"),
-        Binding("y", "answer(True)", _("Yes"), id="confirm.yes"),
-    ]
-
-    def __init__(self, question: str, yes: str) -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="confirm"):
-            yield Static(self.question, markup=False, classes="question")
-            with Horizontal(classes="buttons"):
-                yield Button(self.yes, id="yes", variant="error")
-                yield Button(_("Cancel"), id="no")
-            yield Static(_("Y or Enter: yes · N or Esc: no"), classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
 class NewCollectionDialog(ModalScreen[tuple[str, str] | None]):
     """Returns (name, embedder) for a new collection, or None when cancelled."""
 

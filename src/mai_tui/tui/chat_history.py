@@ -1,0 +1,242 @@
+"""The conversation list in the app: searching as the user types, paging, and organising
+(rename, pin, archive, tags, folder, delete with undo while the app is open).
+
+Reads run in a thread (a search over a large history takes milliseconds, not a frame); a
+newer search cancels the one still running. Deleted conversations are purged for good at
+the next start, so `u` can bring them back until then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+
+from mai_tui.i18n import _, ngettext
+from mai_tui.tui.screens.dialogs import ConfirmDialog, TextDialog
+from mai_tui.tui.widgets.conversations import ConversationList
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from mai_tui.core.chat.history import Listed
+    from mai_tui.core.context import AppContext
+    from mai_tui.core.store.models import User
+    from mai_tui.tui.screens.chat import ChatScreen
+
+log = logging.getLogger(__name__)
+
+
+class ChatHistory(App[None]):
+    """The app's conversation list; `MaiApp` provides `chat`, `context` and `conversation_id`."""
+
+    context: AppContext | None
+    conversation_id: int | None
+
+    if TYPE_CHECKING:  # the app that includes this defines them
+
+        @property
+        def chat(self) -> ChatScreen: ...
+
+        async def on_chat_screen_new_chat(self) -> None: ...
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deleted: list[int] = []  # this session's deletions, newest last (`u` undoes them)
+
+    async def _refresh_list(self) -> None:
+        """Read the first page again for what the search box holds (after any change)."""
+        text = self.chat.query_one(ConversationList).text
+        try:
+            page = await asyncio.to_thread(self._page, text, 0)
+        except Exception as error:  # a bad filter (e.g. pinned:maybe) is said, not raised
+            self._search_failed(error)
+            return
+        if page is not None:
+            self.chat.list_conversations(page[0], self.conversation_id, more=page[1])
+
+    def _page(self, text: str, offset: int) -> tuple[list[Listed], bool] | None:
+        from mai_tui.core.chat import history
+
+        if self.context is None:
+            return None
+        with self.context.session(write=False) as session:
+            user = self.context.current_user(session)
+            found = history.find(session, user, text, limit=history.PAGE + 1, offset=offset)
+        return found[: history.PAGE], len(found) > history.PAGE
+
+    def _search_failed(self, error: Exception) -> None:
+        from mai_tui.core.errors import MaiError
+
+        if not isinstance(error, MaiError):
+            log.error("reading the conversation list failed", exc_info=error)
+        self.chat.list_conversations([], None)
+        self.notify(str(error), severity="warning")
+
+    @work(exclusive=True, group="chat-search", exit_on_error=False)
+    async def on_conversation_list_search(self, message: ConversationList.Search) -> None:
+        await self._refresh_list()  # a newer key press cancels this one while it reads
+
+    @work(exclusive=True, group="chat-search", exit_on_error=False)
+    async def on_conversation_list_more(self, message: ConversationList.More) -> None:
+        try:
+            page = await asyncio.to_thread(self._page, message.text, message.offset)
+        except Exception as error:
+            self._search_failed(error)
+            return
+        if page is not None:
+            self.chat.list_conversations(page[0], None, append=True, more=page[1])
+
+    def on_conversation_list_act(self, message: ConversationList.Act) -> None:
+        if self.context is None:
+            return
+        listed = self.chat.query_one(ConversationList).highlighted
+        target = message.conversation_id
+        if message.name == "undo":
+            self._undo()
+        elif target is None or listed is None:
+            return
+        elif message.name == "rename":
+            self.push_screen(
+                TextDialog(_("New title"), listed.title, _("Rename")),
+                lambda title: self._change(lambda s, u: _rename(s, u, target, title)) if title else None,
+            )
+        elif message.name == "tags":
+            self.push_screen(
+                TextDialog(_("Tags, separated by commas or spaces"), ", ".join(listed.tags), _("Save")),
+                lambda tags: self._change(lambda s, u: _tag(s, u, target, tags)) if tags is not None else None,
+            )
+        elif message.name == "folder":
+            self.push_screen(
+                TextDialog(_("Folder (empty: none)"), listed.folder or "", _("Save")),
+                lambda folder: self._change(lambda s, u: _file(s, u, target, folder)) if folder is not None else None,
+            )
+        elif message.name == "pin":
+            self._change(lambda s, u: _pin(s, u, target, not listed.pinned))
+        elif message.name == "archive":
+            self._change(lambda s, u: _archive(s, u, target, not listed.archived))
+            self.notify(_("Unarchived.") if listed.archived else _("Archived: search archived:true to see it."))
+        elif message.name == "delete":
+            question = _("Delete “{title}”? (u brings it back until you quit)").format(title=listed.title)
+            self.push_screen(ConfirmDialog(question, _("Delete")), lambda yes: self._delete(target) if yes else None)
+        elif message.name == "export":
+            self.export_conversation(target)
+
+    def export_conversation(self, conversation_id: int | None) -> None:
+        """Ask where, write it there (Markdown or JSON), say where it went."""
+        from mai_tui.tui.screens.export_dialog import ExportDialog
+
+        if self.context is None or conversation_id is None:
+            self.notify(_("Open a conversation first."), severity="warning")
+            return
+
+        def written(path: Path | None) -> None:
+            if path is not None:
+                self.notify(_("Exported to {path}").format(path=path))
+
+        self.push_screen(ExportDialog(conversation_id, self.context), written)
+
+    def import_conversations(self) -> None:
+        from mai_tui.tui.screens.export_dialog import ImportDialog
+
+        if self.context is None:
+            self.notify(_("Still starting up…"), severity="warning")
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._import(path)
+
+        self.push_screen(ImportDialog(), chosen)
+
+    @work(exclusive=True, group="import", exit_on_error=False)
+    async def _import(self, path: Path) -> None:
+        from mai_tui.core.chat.transfer import import_file
+        from mai_tui.core.errors import MaiError
+
+        context = self.context
+        assert context is not None
+        warnings: list[str] = []
+
+        def run() -> list[int]:
+            with context.session() as session:
+                return import_file(session, path, context.current_user(session), warn=warnings.append)
+
+        try:
+            created = await asyncio.to_thread(run)
+        except MaiError as error:
+            self.notify(str(error), title=_("Nothing imported"), severity="error", timeout=15)
+            return
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        self.notify(
+            ngettext("{n} conversation imported.", "{n} conversations imported.", len(created)).format(n=len(created))
+        )
+        await self._refresh_list()
+
+    def _change(self, change: Callable[[Session, User], object]) -> None:
+        from mai_tui.core.errors import MaiError
+
+        assert self.context is not None
+        try:
+            with self.context.session() as session:
+                change(session, self.context.current_user(session))
+        except MaiError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.run_worker(self._refresh_list(), group="chat-search", exclusive=True, exit_on_error=False)
+
+    def _delete(self, conversation_id: int) -> None:
+        from mai_tui.core.chat import history
+
+        self._change(lambda s, u: history.delete_conversation(s, u, conversation_id))
+        self.deleted.append(conversation_id)
+        self.notify(_("Deleted. Press u in the list to bring it back."))
+        if self.conversation_id == conversation_id:
+            self.run_worker(self.on_chat_screen_new_chat(), exit_on_error=False)
+
+    def _undo(self) -> None:
+        from mai_tui.core.chat import history
+
+        if not self.deleted:
+            self.notify(_("Nothing to bring back."), severity="warning")
+            return
+        conversation_id = self.deleted.pop()
+        self._change(lambda s, u: history.restore(s, u, conversation_id))
+        self.notify(_("Brought back."))
+
+
+def _rename(session: Session, user: User, conversation_id: int, title: str) -> object:
+    from mai_tui.core.chat import history
+
+    return history.rename(session, user, conversation_id, title)
+
+
+def _tag(session: Session, user: User, conversation_id: int, tags: str) -> object:
+    from mai_tui.core.chat import history
+
+    return history.set_tags(session, user, conversation_id, history.parse_tags(tags))
+
+
+def _file(session: Session, user: User, conversation_id: int, folder: str) -> object:
+    from mai_tui.core.chat import history
+
+    return history.set_folder(session, user, conversation_id, folder)
+
+
+def _pin(session: Session, user: User, conversation_id: int, pinned: bool) -> object:
+    from mai_tui.core.chat import history
+
+    return history.set_pinned(session, user, conversation_id, pinned)
+
+
+def _archive(session: Session, user: User, conversation_id: int, archived: bool) -> object:
+    from mai_tui.core.chat import history
+
+    return history.set_archived(session, user, conversation_id, archived)
