@@ -54,3 +54,15 @@ def test_errors_exit_1(mai: Mai) -> None:
     theirs = mai("chats", "list", "--json", user="stranger")
     assert theirs.code == 0
     assert theirs.json() == []  # someone else's conversations are not listed
+
+
+def test_times_in_the_table_are_in_the_orgs_timezone(mai: Mai) -> None:
+    from mai_tui.core.usage.billing import payer
+
+    seed(*CHATS)  # the newest was last active 2026-01-05 09:30 UTC
+    with load_context().session() as session:
+        org = payer(session, session.exec(select(User)).one())
+        org.timezone = "Europe/Warsaw"
+        session.add(org)
+    assert "2026-01-05 10:30" in mai("chats", "list").out
+    assert mai("chats", "list", "--json").json()[0]["updated_at"].startswith("2026-01-05T09:30:00")

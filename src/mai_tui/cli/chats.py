@@ -10,7 +10,9 @@ from mai_tui.cli.output import context, print_json, print_table, say
 from mai_tui.i18n import _
 
 if TYPE_CHECKING:
-    from mai_tui.core.chat.history import Listed
+    from datetime import tzinfo
+
+    from mai_tui.core.chat.history import Listed, Query
 
 app = typer.Typer(help=_("Your conversations: list, read and search them."), no_args_is_help=True)
 
@@ -18,7 +20,8 @@ JSON = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 LIMIT = Annotated[int, typer.Option("--limit", "-n", min=1, help=_("At most this many."))]
 
 
-def _print(listed: list[Listed], json_out: bool, empty: str) -> None:
+def _print(listed: list[Listed], json_out: bool, empty: str, timezone: tzinfo) -> None:
+    """A table with times in the org's timezone, or JSON (ISO 8601 with offset, UTC)."""
     if json_out:
         print_json([item.as_dict() for item in listed])
         return
@@ -31,7 +34,7 @@ def _print(listed: list[Listed], json_out: bool, empty: str) -> None:
             (
                 item.id,
                 ("★ " if item.pinned else "") + item.title,
-                item.updated_at.strftime("%Y-%m-%d %H:%M"),
+                item.updated_at.astimezone(timezone).strftime("%Y-%m-%d %H:%M"),
                 item.model or "",
                 item.messages,
                 item.cost_usd,
@@ -41,12 +44,17 @@ def _print(listed: list[Listed], json_out: bool, empty: str) -> None:
     )
 
 
-def _find(text: str, limit: int) -> list[Listed]:
+def _find(text: str | Query, limit: int) -> tuple[list[Listed], tzinfo]:
+    """The user's conversations that match, and their org's timezone for showing times."""
+    from zoneinfo import ZoneInfo
+
     from mai_tui.core.chat import history
+    from mai_tui.core.usage.billing import payer
 
     ctx = context()
     with ctx.session(write=False) as session:
-        return history.find(session, ctx.current_user(session), text, limit=limit)
+        user = ctx.current_user(session)
+        return history.find(session, user, text, limit=limit), ZoneInfo(payer(session, user).timezone)
 
 
 @app.command("list", help=_("Your conversations, most recent first (pinned first); archived ones with --archived."))
@@ -55,8 +63,8 @@ def list_chats(
     limit: LIMIT = 100,
     json_out: JSON = False,
 ) -> None:
-    listed = _find("archived:true" if archived else "", limit)
-    _print(listed, json_out, _("No conversations yet."))
+    listed, timezone = _find("archived:true" if archived else "", limit)
+    _print(listed, json_out, _("No conversations yet."), timezone)
 
 
 @app.command(
@@ -70,11 +78,8 @@ def search(
 ) -> None:
     from mai_tui.core.chat import history
 
-    query = history.parse_query(text, prefix=False)  # typed in full: whole words
-    ctx = context()
-    with ctx.session(write=False) as session:
-        listed = history.find(session, ctx.current_user(session), query, limit=limit)
-    _print(listed, json_out, _("Nothing found."))
+    listed, timezone = _find(history.parse_query(text, prefix=False), limit)  # typed in full: whole words
+    _print(listed, json_out, _("Nothing found."), timezone)
 
 
 @app.command("show", help=_("A conversation's current branch as Markdown (--json: the whole tree)."))
