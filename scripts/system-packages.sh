@@ -3,8 +3,9 @@
 #   libportaudio2  microphone capture (sounddevice)
 #   espeak-ng, sox real speech for the voice tests
 #   tmux           end-to-end tests and benchmarks drive the real app in a terminal
+#   chromium, chromium-driver  the `mai serve` test opens the app in a real headless browser
 set -euo pipefail
-packages=(libportaudio2 espeak-ng sox tmux)
+packages=(libportaudio2 espeak-ng sox tmux chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
