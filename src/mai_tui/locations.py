@@ -23,6 +23,7 @@ DEFAULT_THEME = "mai-dark"
 # The seed's environment variable names and the dotted setting each one overrides.
 ENVIRONMENT_VARIABLES: dict[str, str] = {
     "WEBUI_NAME": "webui_name",
+    "WEBUI_BRAND_COLOR": "brand_color",
     "ENV": "env",
     "LOG_LEVEL": "log_level",
     "DATABASE_URL": "database_url",

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import MaiError
 from mai_tui.i18n import _, ngettext
+from mai_tui.locations import Paths
 
 
 class Status(StrEnum):
@@ -174,6 +175,22 @@ def _models() -> list[Check]:
     return checks
 
 
+def _themes(paths: Paths) -> list[Check]:
+    """The user's theme files (`<config>/themes/*.toml`): skipped ones and hard-to-read ones, each
+    with its file and reason. Nothing is reported when the user has no theme folder."""
+    from mai_tui.core.themes import load_themes
+    from mai_tui.resources import resource_dir
+
+    folder = paths.config_dir / "themes"
+    specs, problems = load_themes([resource_dir("themes"), folder])
+    checks = [Check("themes", _("theme file"), Status.WARN, problem) for problem in problems]
+    if folder.is_dir():
+        names = sorted(spec.name for spec in specs if spec.source is not None and spec.source.parent == folder)
+        detail = ngettext("{n} theme of yours", "{n} themes of yours", len(names)).format(n=len(names))
+        checks.insert(0, Check("themes", str(folder), Status.OK, f"{detail}: {', '.join(names)}" if names else detail))
+    return checks
+
+
 def run_checks(context: AppContext) -> list[Check]:
     """Every check, in a fixed order. Nothing here changes the installation."""
     paths = context.paths
@@ -193,6 +210,7 @@ def run_checks(context: AppContext) -> list[Check]:
         _writable(_("config"), paths.config_dir),
         _writable(_("data"), paths.data_dir),
         _writable(_("logs"), paths.state_dir),
+        *_themes(paths),
         _audio(),
         *_models(),
     ]
