@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from mai_tui.core.errors import ConfigError
+from mai_tui.core.themes import parse_color
 from mai_tui.i18n import _
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, ENVIRONMENT_VARIABLES, Paths
 
@@ -40,6 +41,15 @@ def _http_url(value: str | None) -> str | None:
 
 
 HttpUrl = Annotated[str | None, AfterValidator(_http_url)]
+
+
+def _opaque_color(value: str | None) -> str | None:
+    if value is not None and parse_color(value).a != 1:  # parse_color raises a readable ValueError
+        raise ValueError(_("see-through: the header needs a solid colour"))
+    return value
+
+
+BrandColor = Annotated[str | None, AfterValidator(_opaque_color)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -116,6 +126,7 @@ class Settings(BaseSettings):
     title_model: str | None = None  # a small model that names new conversations (none: first line of the prompt)
     language: str | None = None
     theme: str = DEFAULT_THEME
+    brand_color: BrandColor = None  # the header's background: #RRGGBB or a colour name; None: the theme's
     hf_hub_offline: bool = True
     openrouter_usage_sync_interval: int = Field(600, ge=10)
     openrouter_usage_sync_days_back: int = Field(1, ge=0, le=90)

@@ -19,6 +19,7 @@ from mai_tui.cli import (
     orgs,
     presets,
     prompts,
+    serve,
     transfer,
     usage,
     users,
@@ -47,6 +48,7 @@ app.add_typer(prompts.app, name="prompts")
 app.command("ask", help=_("Ask one question; the answer streams to stdout and is saved."))(ask.ask)
 app.command("export", help=transfer.EXPORT_HELP)(transfer.export)
 app.command("import", help=transfer.IMPORT_HELP)(transfer.import_)
+app.command("serve", help=_("Open the app in web browsers; loopback only unless --host says so."))(serve.serve)
 
 
 def _show_version(value: bool) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,8 @@ from mai_tui.core.chat.parameters import Parameters
 from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, ngettext, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
+from mai_tui.tui.app_help import AppHelp
+from mai_tui.tui.app_settings import AppSettings
 from mai_tui.tui.chat_compare import ChatCompare
 from mai_tui.tui.chat_history import ChatHistory
 from mai_tui.tui.chat_knowledge import ChatKnowledge
@@ -33,7 +36,7 @@ from mai_tui.tui.push_to_talk import PushToTalk
 from mai_tui.tui.screens.chat import ChatScreen
 from mai_tui.tui.screens.model_picker import ModelPicker
 from mai_tui.tui.screens.parameters import ParametersScreen
-from mai_tui.tui.themes import register_themes
+from mai_tui.tui.themes import brand_color, header_variables, register_themes
 from mai_tui.tui.widgets.conversations import ConversationList
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
@@ -58,6 +61,7 @@ class SignedIn(Message):
     role: str
     org: str  # who pays for this user's calls
     timezone: str = "UTC"  # the org's: dates are shown in it
+    first_steps: bool = False  # no provider to chat with yet: the welcome panel points at the help (F1)
 
 
 @dataclass
@@ -65,12 +69,14 @@ class StartupFailed(Message):
     reason: str
 
 
-class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, PushToTalk):
-    CSS_PATH = "app.tcss"
+class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, PushToTalk, AppSettings, AppHelp):
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "themes.tcss"]  # themes.tcss: the header
     FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True)]
 
     def __init__(self) -> None:
+        # Before Textual builds the stylesheet: the header's colours are in it (get_css_variables).
+        self.brand_color = brand_color(peek("brand_color", ""))
         super().__init__()
         self.paths = Paths.from_environment()
         self.context: AppContext | None = None
@@ -84,10 +90,17 @@ class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, P
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
-        self.theme_problems = register_themes(self, self.paths)
+        self.theme_problems = register_themes(self, self.paths)  # shown once the screen is up
         theme = peek("theme", DEFAULT_THEME)
-        if theme in self.available_themes:
-            self.theme = theme
+        if theme not in self.available_themes:
+            self.theme_problems.append(
+                _("There is no theme called '{name}': {default} is used.").format(name=theme, default=DEFAULT_THEME)
+            )
+            theme = DEFAULT_THEME
+        self.theme = theme
+
+    def get_css_variables(self) -> dict[str, str]:
+        return header_variables(super().get_css_variables(), self.brand_color)
 
     @property
     def chat(self) -> ChatScreen:
@@ -96,6 +109,9 @@ class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, P
     def on_mount(self) -> None:
         self.install_screen(ChatScreen(), "chat")
         self.push_screen("chat")
+        if self.theme_problems:
+            problems = "\n".join(self.theme_problems)  # as they are: a TOML error may hold [brackets]
+            self.notify(problems, title=_("Themes"), severity="warning", timeout=20, markup=False)
         # After the first paint: validate settings and open (and migrate) the database in a thread.
         self.call_after_refresh(self.run_worker, self._start, thread=True, name="startup", exit_on_error=False)
 
@@ -116,6 +132,7 @@ class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, P
                 purge(session, user, before=utcnow() - PURGE_AFTER)  # deleted in an earlier session
                 org = payer(session, user)
                 signed_in = SignedIn(context, user.name, user.role, org.name, org.timezone)
+            signed_in.first_steps = self.needs_first_steps(context, signed_in.org)  # app_help.py
             self.post_message(signed_in)  # after the commit: the screens read what it wrote
         except MaiError as error:
             self.post_message(StartupFailed(str(error)))
@@ -135,6 +152,7 @@ class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, P
         self.refresh_reference_names()  # for `#` completion
         self.refresh_command_names()  # for `/` completion
         self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
+        self.show_first_steps(message.first_steps)
         self.chat.query_one(ConversationList).timezone = ZoneInfo(message.timezone)
         self._header_totals()
         await self._refresh_list()
@@ -302,6 +320,9 @@ class MaiApp(ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, P
             return
         if message.name == "prompts":  # the prompt library (palette "Prompts")
             self.open_prompts()
+            return
+        if message.name == "settings":  # the settings screen (F9, palette "Settings"; app_settings.py)
+            self.open_settings()
             return
         if context is None or conversation_id is None:
             return

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from mai_tui.i18n import _
 from mai_tui.tui.widgets.conversations import ConversationList, ConversationOptions
+from mai_tui.tui.widgets.first_steps import FirstSteps
 from mai_tui.tui.widgets.message import MessageView
 from mai_tui.tui.widgets.prompt import PromptBox
 from mai_tui.tui.widgets.references import ReferenceList
@@ -38,7 +39,7 @@ class ChatScreen(Screen[None]):
         Binding("alt+c", "intent('copy')", _("Copy answer"), id="chat.copy", show=False),
         Binding("ctrl+l", "intent('model')", _("Model"), id="chat.model"),
         Binding("ctrl+b", "conversations", _("Chats"), id="chat.conversations"),
-        Binding("f2", "intent('parameters')", _("Settings"), id="chat.parameters"),
+        Binding("f2", "intent('parameters')", _("Parameters"), id="chat.parameters"),
         Binding("alt+k", "intent('copy_code')", _("Copy code"), id="chat.copy_code", show=False),
         Binding("ctrl+home", "earlier", _("Earlier messages"), id="chat.earlier", show=False),
         Binding("f3", "intent('usage')", _("Usage"), id="chat.usage"),  # the usage screen
@@ -50,6 +51,7 @@ class ChatScreen(Screen[None]):
         # the prompt to 2–3 models at once (priority: the prompt box's TextArea binds F7 to "select all")
         Binding("f7", "intent('compare')", _("Compare"), id="chat.compare", show=False, priority=True),
         Binding("ctrl+o", "intent('sources')", _("Sources"), id="chat.sources", show=False),  # named under the answer
+        Binding("f9", "intent('settings')", _("Settings"), id="chat.settings", show=False),  # the settings screen
     ]
     WINDOW = 50  # messages mounted at a time: a 1,000-message chat opens as fast as a short one
 
@@ -86,6 +88,7 @@ class ChatScreen(Screen[None]):
                     yield Static(self.app.title, id="brand")
                     yield Static(_("Chat with any provider, ask your documents, see every cent."), id="tagline")
                     yield Static(_("Opening the database…"), id="status")
+                    yield FirstSteps(id="first-steps")  # no provider yet: points at the help (F1)
                 yield ReferenceList(id="references")  # `#name` completion, shown while typing one
                 yield Static("", id="notice")
                 yield VoiceStatus(id="voice")
@@ -206,7 +209,7 @@ class ChatScreen(Screen[None]):
             (_("Copy code"), _("Copy the last code block of the last answer"), lambda: self.action_intent("copy_code")),
             (_("Model"), _("Choose the model for this conversation"), lambda: self.action_intent("model")),
             (
-                _("Settings"),
+                _("Parameters"),
                 _("System prompt, temperature and max tokens of this conversation"),
                 lambda: self.action_intent("parameters"),
             ),
@@ -256,6 +259,11 @@ class ChatScreen(Screen[None]):
                 _("Prompts"),
                 _("Saved prompts, used as /command in the prompt: add, edit, delete"),
                 lambda: self.action_intent("prompts"),
+            ),
+            (
+                _("Settings"),
+                _("Every setting of config.toml and the API keys: models, providers, look, documents, keymap"),
+                lambda: self.action_intent("settings"),
             ),
         ]
 
