@@ -124,7 +124,8 @@ def test_filters_tag_folder_pinned_archived(context: AppContext) -> None:
     listed = _find(context, "tag:work")[0]
     assert (listed.tags, listed.folder) == (["urgent", "work"], "Client A")
     with pytest.raises(InvalidInput, match="pinned"):
-        _find(context, "pinned:maybe")
+        _find(context, "pinned:maybe ")  # a finished value that is not one
+    assert len(_titles(context, "report pinned:tr")) == 2  # still being typed: not applied yet
     with context.session(write=False) as session:
         assert history.all_tags(session, _me(session)) == ["home", "urgent", "work"]
         assert history.folders(session, _me(session)) == ["Client A"]
@@ -207,6 +208,26 @@ def test_messages_edited_while_streaming_are_searched_by_their_final_text(contex
     assert _titles(context, "partial ") == []
 
 
+def test_an_answer_is_searchable_once_its_stream_ends(context: AppContext) -> None:
+    """Saves while streaming may be left out of the index (SQLite skips them); the last save,
+    which only changes the status, must index the final text."""
+    chat = _chat(context, "Streamed", "question", "")
+    for content, status in [("the walrus", "streaming"), ("the walrus and the carpenter", "streaming")]:
+        with context.session() as session:
+            answer = session.exec(
+                select(ChatMessage).where(ChatMessage.conversation_id == chat, ChatMessage.role == "assistant")
+            ).one()
+            answer.content, answer.status = content, status
+            session.add(answer)
+    with context.session() as session:
+        answer = session.exec(
+            select(ChatMessage).where(ChatMessage.conversation_id == chat, ChatMessage.role == "assistant")
+        ).one()
+        answer.status = "complete"  # the text did not change in this last save
+        session.add(answer)
+    assert _titles(context, "carpenter") == ["Streamed"]
+
+
 def test_counts_cost_and_paging(context: AppContext) -> None:
     for n in range(5):
         _chat(context, f"Chat {n}", "a", "b", "c", age_minutes=n)
@@ -230,6 +251,15 @@ def test_another_users_conversation_cannot_be_changed(context: AppContext) -> No
         assert [c.title for c in history.find(session, _me(session))] == ["Mine"]
 
 
+def test_tags_that_differ_only_in_accents_or_case_are_one(context: AppContext) -> None:
+    chat = _chat(context, "Coffee", "espresso")
+    with context.session() as session:
+        assert history.set_tags(session, _me(session), chat, ["café", "Cafe", "CAFÉ", "résumé", "resume"]) == [
+            "café",
+            "résumé",
+        ]
+
+
 def test_parse_query() -> None:
     query = history.parse_query('Deploy  ERROR tag:Work folder:"client a" pinned:yes archived:no')
     assert query.words == ("deploy", "error")
@@ -239,3 +269,88 @@ def test_parse_query() -> None:
     assert history.parse_query("tag:work deplo").prefix is True
     assert history.parse_query("done ").prefix is False
     assert history.parse_tags("work, client-a #urgent  work") == ["work", "client-a", "urgent"]
+
+
+def test_no_turn_goes_into_a_deleted_or_someone_elses_conversation(context: AppContext) -> None:
+    """Another instance may still show a conversation deleted here, or an id SQLite reused."""
+    from mai_tui.core.chat import compare, turns
+
+    mine = _chat(context, "Mine", "hello", "hi")
+    theirs = _chat(context, "Theirs", "secret question", "secret answer", owner="other")
+    with context.session() as session:
+        history.delete_conversation(session, _me(session), mine)
+    with pytest.raises(NotFound):
+        turns.prepare_turn(context, "still there?", conversation_id=mine, model="ollama/llama3")
+    with pytest.raises(PermissionDenied):
+        turns.prepare_turn(context, "let me in", conversation_id=theirs, model="ollama/llama3")
+    with pytest.raises(PermissionDenied):
+        compare.prepare_compare(
+            context, "let me in", conversation_id=theirs, models=["ollama/llama3", "ollama/mistral"]
+        )
+    with context.session(write=False) as session:
+        counts = [
+            len(session.exec(select(ChatMessage).where(ChatMessage.conversation_id == c)).all()) for c in (mine, theirs)
+        ]
+    assert counts == [2, 2]  # nothing was written into either
+
+
+def test_a_huge_message_is_saved_and_found_by_its_first_words(context: AppContext) -> None:
+    """1.4 MB of distinct words: more than a PostgreSQL tsvector holds (1 MB), which indexes
+    the first 100,000 characters of a message; the other databases index all of it."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    distinct = " ".join("".join(letters[n // 26**k % 26] for k in range(8)) for n in range(156_000))
+    paste = f"zanzibar quokka {distinct} walrusend"
+    assert len(paste) > 1_400_000
+    _chat(context, "Paste", paste, "That is a lot of text.")
+    _chat(context, "Other", "quokka facts")
+    assert _titles(context, "zanzibar quokka") == ["Paste"]
+    assert _titles(context, "zanzibar quok") == ["Paste"]
+    late = [] if context.engine().dialect.name == "postgresql" else ["Paste"]
+    assert _titles(context, "walrusend") == late  # PostgreSQL: past its first 100,000 characters
+
+
+def test_versions_e_mail_and_ip_addresses_are_found(context: AppContext) -> None:
+    _chat(context, "Release", "We shipped version 1.5 today", "Write to ops@example.com or ssh to 192.168.1.10")
+    _chat(context, "Next", "version 2.0 comes later", "nothing else")
+    assert _titles(context, "ops@example.com") == ["Release"]
+    assert _titles(context, "192.168.1.10") == ["Release"]
+    assert _titles(context, "192.168.1.10 ") == ["Release"]
+    if context.engine().dialect.name == "mysql":
+        # MariaDB does not index words under 3 letters: `1.5` is left out of the search (as
+        # `1` and `10` are above); `version` still finds both
+        assert sorted(_titles(context, "version 1.5")) == ["Next", "Release"]
+    else:  # PostgreSQL keeps `1.5` one word, in the text and in the search; SQLite finds `1` then `5`
+        assert _titles(context, "version 1.5") == ["Release"]
+        assert _titles(context, "1.5 ") == ["Release"]
+
+
+def test_a_short_or_stop_word_being_typed_does_not_hide_the_match(context: AppContext) -> None:
+    _chat(context, "Ship it", "deploy to production", "done")
+    _chat(context, "Contraction", "I don't know")
+    _chat(context, "Elsewhere", "deploy nothing", age_minutes=5)
+    if context.engine().dialect.name == "mysql":
+        # MariaDB indexes no word under 3 letters and no stop word: `to` is left out of the
+        # search (before, the word being typed was required, and `deploy to` found nothing)
+        assert _titles(context, "deploy to") == _titles(context, "deploy to ") == ["Ship it", "Elsewhere"]
+    else:
+        assert _titles(context, "deploy to") == _titles(context, "deploy to ") == ["Ship it"]
+    assert _titles(context, "deploy to prod") == ["Ship it"]
+    assert _titles(context, "don't") == ["Contraction"]
+    assert _titles(context, "don't ") == ["Contraction"]
+
+
+def test_hostile_queries_never_raise(context: AppContext) -> None:
+    _chat(context, "Target", "it's 'quoted' and back\\slashed", "a & b | c")
+    hostile = [
+        "'", "''", "'''", "\\", "\\'", "'\\", "a\\", "'; DROP TABLE messages", '"', '""', "'it''s'", "don''t",
+        "&", "|", "!", "!!!", "(", ")", "()", ":", ":*", "*", "<->", "<2>", "<-1>", "&|!():*<->", "a & b", "a | b",
+        "!a", "(a", "a)", "a:*", "a:*b", "a <-> b", "a<->b", "'a' & 'b'", "a:A", "a:*AB", "\x00", "a\x00b", "-", "--",
+        "+a -b", "a*", "@", "~a", "x" * 3_000, "é" * 1_500, "-".join(["ab"] * 5_000), "tag:", "folder:\"'\"",
+    ]  # fmt: skip
+    long_words = " ".join(f"w{n:04d}" + "x" * 1995 for n in range(600))  # 1.2 MB: more than a tsquery holds
+    for raw in [*hostile, long_words]:
+        for typed in (raw, raw + " ", f"target {raw}", f"{raw} target"):
+            _find(context, typed)  # no syntax error, no limit passed
+    assert _titles(context, "it's") == ["Target"]
+    assert _titles(context, "'quoted'") == ["Target"]
+    assert _titles(context, "back\\slashed") == ["Target"]

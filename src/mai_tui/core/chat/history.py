@@ -3,16 +3,23 @@ and message text as you type, filters (`tag:` `folder:` `pinned:` `archived:`), 
 pin, archive, tags, folders, and deletion that can be undone until it is purged.
 
 Search runs on each database's own full-text engine through one function (migration 0007):
-FTS5 with BM25 on SQLite, `tsvector` with `ts_rank` on PostgreSQL, FULLTEXT in boolean mode
+FTS5 with BM25 on SQLite, a stored `tsvector` column on PostgreSQL, FULLTEXT in boolean mode
 on MySQL/MariaDB. Every word must occur; the last word may be the start of a word, so results
 follow the typing. SQLite indexes each conversation as one document (title and messages), so
 the words may be spread over its messages; PostgreSQL and MariaDB index each message, so the
-words must meet in one message or in the title.
+words must meet in one message or in the title, and a conversation scores by a title match
+and how many of its messages match. PostgreSQL indexes the first 100,000 characters of a
+message (a tsvector holds at most 1 MB of words): words after them are not found there.
+MariaDB does not index words under 3 letters or stop words (`to`, `the`); they are left out
+of a search there (`version 1.5` looks for `version`; `192.168.1.10` for `192` and `168`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,6 +50,8 @@ _INNODB_STOPWORDS = frozenset(
     "where who will with und www".split()
 )
 _INNODB_MIN_TOKEN = 3
+_TSQUERY_QUOTED = re.compile(r"['\\\x00]")  # syntax inside a quoted tsquery word (NUL: not text to PostgreSQL)
+_TSQUERY_MAX = 1_000  # characters of words a tsquery holds at most
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class Query:
     pinned: bool | None = None
     archived: bool | None = None  # None: not archived (as the list shows by default)
     prefix: bool = True  # the last word may be unfinished (typing)
+    # the words as typed, split at spaces only (lower case): PostgreSQL's parser takes them apart
+    # itself, keeping `1.5`, `user@example.com` and `192.168.1.10` whole as it does in the text
+    terms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -105,17 +117,23 @@ def parse_query(raw: str, *, prefix: bool = True) -> Query:
     archived: bool | None = None
     for match in _FILTER.finditer(raw):
         name, value = match.group(1).lower(), match.group(2).strip('"')
-        if name == "tag" and value:
-            tags.append(normal_tag(value))
-        elif name == "folder" and value:
-            folder = value
-        elif name == "pinned" and value:
-            pinned = _flag("pinned", value)
-        elif name == "archived" and value:
-            archived = _flag("archived", value)
+        try:
+            if name == "tag" and value.strip(" #"):
+                tags.append(normal_tag(value))
+            elif name == "folder" and value:
+                folder = value
+            elif name == "pinned" and value:
+                pinned = _flag("pinned", value)
+            elif name == "archived" and value:
+                archived = _flag("archived", value)
+        except InvalidInput:
+            if not prefix or match.end() < len(raw):
+                raise
+            # still being typed (`pinned:tr`): left out until it is a whole value
     rest = _FILTER.sub(" ", raw)
     words = tuple(word.lower() for word in _WORD.findall(rest))
-    return Query(words, tuple(dict.fromkeys(tags)), folder, pinned, archived, prefix and not rest.endswith(" "))
+    typing = prefix and not rest.endswith(" ")
+    return Query(words, tuple(dict.fromkeys(tags)), folder, pinned, archived, typing, tuple(rest.lower().split()))
 
 
 def normal_tag(tag: str) -> str:
@@ -137,23 +155,53 @@ def _fts5(query: Query) -> str:
     return " ".join(terms)
 
 
-def _tsquery(query: Query) -> str:
-    terms = list(query.words)
-    if query.prefix:
-        terms[-1] += ":*"
-    return " & ".join(terms)
+def _tsquery(query: Query) -> str | None:
+    """`'deploy' & '1.5':*`: every word as typed (split at spaces only), quoted whole, so that
+    the server's parser takes it apart the way it took the text apart (`'user@example.com'`
+    stays one word, `'foo-bar'` becomes the phrase of its parts); the last as a prefix. Quotes
+    and backslashes, the only syntax inside a quoted word, become spaces; words past the first
+    1,000 characters are left out (a longer tsquery can pass the server's limits). None when
+    no word is left."""
+    words = query.terms or query.words
+    terms: list[str] = []
+    length = 0
+    for index, word in enumerate(words):
+        cleaned = " ".join(_TSQUERY_QUOTED.sub(" ", word).split())
+        length += len(cleaned) + 1
+        if length > _TSQUERY_MAX:
+            break
+        if cleaned:
+            terms.append(f"'{cleaned}':*" if query.prefix and index == len(words) - 1 else f"'{cleaned}'")
+    return " & ".join(terms) or None
 
 
 def _boolean(query: Query) -> str | None:
-    """InnoDB boolean mode: `+deploy +err*`; words it never indexes are left out (None: none left)."""
+    """InnoDB boolean mode: `+deploy +err*`. Words it never indexes (under 3 letters, stop
+    words) are left out, but the word being typed stays as an optional prefix (`deploy to` →
+    `+deploy to*`, `don't` → `+don t*`): required, it would match nothing. None: none left."""
     last = len(query.words) - 1
     terms = []
     for index, word in enumerate(query.words):
+        indexed = len(word) >= _INNODB_MIN_TOKEN and word not in _INNODB_STOPWORDS
         if index == last and query.prefix:
-            terms.append(f"+{word}*")
-        elif len(word) >= _INNODB_MIN_TOKEN and word not in _INNODB_STOPWORDS:
+            terms.append(f"+{word}*" if indexed else f"{word}*")
+        elif indexed:
             terms.append(f"+{word}")
     return " ".join(terms) or None
+
+
+# PostgreSQL and MariaDB: a conversation scores TITLE_WEIGHT when its title matches, plus one
+# per matching message up to _MESSAGES_COUNTED (so a title match ranks above any number of
+# messages); ties go to the most recent. Read from the index alone: ranking every message
+# that holds a common word (ts_rank) took seconds over 100,000 messages.
+_MESSAGES_COUNTED = 2
+_COUNTED = (
+    "SELECT cid, MAX(in_title) * :w + LEAST(SUM(1 - in_title), :n) AS score FROM ("
+    " SELECT conversation_id AS cid, 0 AS in_title FROM messages WHERE {messages}"
+    " UNION ALL"
+    " SELECT id AS cid, 1 AS in_title FROM conversations WHERE {titles}"
+    ") hits GROUP BY cid"
+)
 
 
 def _hits(session: Session, query: Query) -> TextClause | None:
@@ -164,28 +212,23 @@ def _hits(session: Session, query: Query) -> TextClause | None:
             "SELECT rowid AS cid, -bm25(chats_fts, :w, 1.0) AS score FROM chats_fts WHERE chats_fts MATCH :q"
         ).bindparams(q=_fts5(query), w=TITLE_WEIGHT)
     elif dialect == "postgresql":
-        statement = text(
-            "SELECT cid, MAX(score) AS score FROM ("
-            " SELECT m.conversation_id AS cid, ts_rank(to_tsvector('simple', m.content), q) AS score"
-            " FROM messages m, to_tsquery('simple', :q) q WHERE to_tsvector('simple', m.content) @@ q"
-            " UNION ALL"
-            " SELECT c.id AS cid, ts_rank(to_tsvector('simple', c.title), q) * :w AS score"
-            " FROM conversations c, to_tsquery('simple', :q) q WHERE to_tsvector('simple', c.title) @@ q"
-            ") hits GROUP BY cid"
-        ).bindparams(q=_tsquery(query), w=TITLE_WEIGHT)
+        tsquery = _tsquery(query)
+        if tsquery is None:
+            return None
+        matches = "search @@ to_tsquery('simple', :q)"  # the stored tsvector columns of migration 0007
+        statement = text(_COUNTED.format(messages=matches, titles=matches)).bindparams(
+            q=tsquery, w=TITLE_WEIGHT, n=_MESSAGES_COUNTED
+        )
     else:
         boolean = _boolean(query)
         if boolean is None:
             return None
         statement = text(
-            "SELECT cid, MAX(score) AS score FROM ("
-            " SELECT m.conversation_id AS cid, MATCH(m.content) AGAINST (:q IN BOOLEAN MODE) AS score"
-            " FROM messages m WHERE MATCH(m.content) AGAINST (:q IN BOOLEAN MODE)"
-            " UNION ALL"
-            " SELECT c.id AS cid, MATCH(c.title) AGAINST (:q IN BOOLEAN MODE) * :w AS score"
-            " FROM conversations c WHERE MATCH(c.title) AGAINST (:q IN BOOLEAN MODE)"
-            ") hits GROUP BY cid"
-        ).bindparams(q=boolean, w=TITLE_WEIGHT)
+            _COUNTED.format(
+                messages="MATCH(content) AGAINST (:q IN BOOLEAN MODE)",
+                titles="MATCH(title) AGAINST (:q IN BOOLEAN MODE)",
+            )
+        ).bindparams(q=boolean, w=TITLE_WEIGHT, n=_MESSAGES_COUNTED)
     return statement
 
 
@@ -332,6 +375,20 @@ def tags_of(session: Session, conversation_id: int) -> list[str]:
     )
 
 
+_PLAIN_LETTERS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "ı": "i", "æ": "ae", "œ": "oe"}
+)
+
+
+def tag_key(tag: str) -> str:
+    """What a tag is compared by for being a duplicate: without case, accents (NFKD without its
+    combining marks), invisible format characters or trailing spaces, as MariaDB's accent- and
+    case-insensitive collations compare them (`café` and `Cafe` are the same key there)."""
+    folded = unicodedata.normalize("NFKD", tag.casefold())
+    kept = "".join(c for c in folded if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    return kept.casefold().translate(_PLAIN_LETTERS).rstrip()
+
+
 def parse_tags(raw: str) -> list[str]:
     """`work, client-a #urgent` → ["work", "client-a", "urgent"] (commas or spaces separate)."""
     return list(dict.fromkeys(normal_tag(part) for part in re.split(r"[,\s]+", raw) if part.strip(" #")))
@@ -339,7 +396,12 @@ def parse_tags(raw: str) -> list[str]:
 
 def set_tags(session: Session, user: User, conversation_id: int, tags: list[str]) -> list[str]:
     owned(session, user, conversation_id)
-    wanted = list(dict.fromkeys(normal_tag(tag) for tag in tags))
+    # One spelling per tag as the databases compare them (MariaDB: "café" = "cafe").
+    folded: dict[str, str] = {}
+    for tag in tags:
+        cleaned = normal_tag(tag)
+        folded.setdefault(tag_key(cleaned), cleaned)
+    wanted = list(folded.values())
     session.execute(delete(ConversationTag).where(col(ConversationTag.conversation_id) == conversation_id))
     for tag in wanted:
         session.add(ConversationTag(conversation_id=conversation_id, tag=tag))
@@ -399,8 +461,39 @@ def purge(session: Session, user: User | None = None, *, before: datetime | None
     ids = list(session.exec(statement).all())
     if not ids:
         return 0
-    # Unlink the tree first: MySQL cascades a self-reference at most 15 levels deep.
-    session.execute(update(ChatMessage).where(col(ChatMessage.conversation_id).in_(ids)).values(parent_id=None))
-    session.execute(delete(ChatMessage).where(col(ChatMessage.conversation_id).in_(ids)))
-    session.execute(delete(Conversation).where(col(Conversation.id).in_(ids)))
+    with bulk_index(session) as touched:
+        touched.update(i for i in ids if i is not None)
+        # Unlink the tree first: MySQL cascades a self-reference at most 15 levels deep.
+        session.execute(update(ChatMessage).where(col(ChatMessage.conversation_id).in_(ids)).values(parent_id=None))
+        session.execute(delete(ChatMessage).where(col(ChatMessage.conversation_id).in_(ids)))
+        session.execute(delete(Conversation).where(col(Conversation.id).in_(ids)))
     return len(ids)
+
+
+@contextmanager
+def bulk_index(session: Session) -> Iterator[set[int]]:
+    """Write many messages at once (an import, a purge) and index each conversation once.
+
+    On SQLite the search triggers stand aside inside this block (a row in `chats_fts_pause`,
+    seen only by this transaction) and the conversations whose ids the caller adds to the
+    yielded set are indexed again at the end: one rewrite each instead of one per message.
+    PostgreSQL and MariaDB index each message as it is written: nothing to do there.
+    """
+    touched: set[int] = set()
+    if session.get_bind().dialect.name != "sqlite":
+        yield touched
+        return
+    session.execute(text("INSERT INTO chats_fts_pause (id) VALUES (1)"))
+    yield touched
+    if touched:
+        marks = {f"c{n}": conversation for n, conversation in enumerate(sorted(touched))}
+        listed = ", ".join(f":{name}" for name in marks)
+        session.execute(text(f"DELETE FROM chats_fts WHERE rowid IN ({listed})"), marks)
+        session.execute(
+            text(
+                "INSERT INTO chats_fts(rowid, title, body) SELECT c.id, c.title, (SELECT group_concat(content, "
+                f"char(10)) FROM messages WHERE conversation_id = c.id) FROM conversations c WHERE c.id IN ({listed})"
+            ),
+            marks,
+        )
+    session.execute(text("DELETE FROM chats_fts_pause"))
