@@ -175,7 +175,7 @@ def test_json_round_trip_gives_the_same_tree(context: AppContext, tmp_path: Path
     )  # fmt: skip
     assert b.temperature == pytest.approx(a.temperature)
     assert (b.created_at, b.updated_at) == (BASE, BASE + timedelta(hours=1))
-    assert sorted(tags) == ["maths", "Übung"]
+    assert sorted(tags) == ["maths", "übung"]  # imported tags are normalised like any tag set in mai
     # Cost comes from the ledger only: the copy carries none; every message is complete.
     assert all(m.cost_usd is None and m.status == "complete" for m in copy.messages)
     assert any(m.cost_usd == Decimal("0.0000123") for m in original.messages)
@@ -511,3 +511,270 @@ def test_read_import_checks_without_writing(local: AppContext) -> None:
     assert transfer.read_import(OPEN_WEBUI)[:2] == (transfer.Source.OPEN_WEBUI, 2)
     assert transfer.read_import(CHATGPT)[:2] == (transfer.Source.CHATGPT, 2)
     assert conversation_count(context) == 0
+
+
+# --- odd values: refused clearly or cleaned, never a raw exception (every database) ---------------------
+
+
+def _refused(context: AppContext, file: Path, problem: str) -> str:
+    """Importing `file` raises InvalidInput naming it and the problem; nothing is written."""
+    before = (conversation_count(context), message_count(context))
+    with context.session(write=False) as session:
+        user = context.current_user(session)
+    with pytest.raises(InvalidInput) as raised:
+        transfer.import_file(context, file, user)
+    message = str(raised.value)
+    assert str(file) in message
+    assert problem in message
+    assert "\n" not in message
+    assert (conversation_count(context), message_count(context)) == before
+    return message
+
+
+def _file(tmp_path: Path, data: Any, name: str = "export.json") -> Path:
+    file = tmp_path / name
+    file.write_text(json.dumps(data), encoding="utf-8")  # ASCII: lone surrogates and NUL as \u escapes
+    return file
+
+
+def _one(context: AppContext, data: Any, tmp_path: Path) -> trees.Tree:
+    [conversation_id], _warnings = importer(context, _file(tmp_path, data))
+    with context.session(write=False) as session:
+        return trees.load(session, conversation_id)
+
+
+def _tags_of(context: AppContext, conversation_id: int) -> list[str]:
+    with context.session(write=False) as session:
+        rows = session.exec(select(ConversationTag.tag).where(ConversationTag.conversation_id == conversation_id))
+        return sorted(rows.all())
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"[" * 200_000, "nested too deeply"),
+        (b'{"a": ' * 200_000, "nested too deeply"),
+        (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+        (b'{"format": "mai-chat", "version": ' + b"1" * 5000 + b"}", "a number thousands of digits long"),
+    ],
+    ids=["open arrays", "open objects", "closed arrays", "a huge number"],
+)
+def test_json_too_deep_or_with_a_huge_number_is_refused(
+    context: AppContext, tmp_path: Path, content: bytes, problem: str
+) -> None:
+    seed_branched(context)
+    file = tmp_path / "deep.json"
+    file.write_bytes(content)
+    _refused(context, file, problem)
+    with pytest.raises(InvalidInput, match=problem):
+        transfer.read_import(file)
+
+
+@pytest.mark.parametrize(
+    ("where", "time"),
+    [
+        ("conversation", "0001-01-01T00:00:00+05:00"),
+        ("conversation", "9999-12-31T23:00:00-05:00"),
+        ("message", "9999-12-31T23:00:00-05:00"),
+        ("message", "1969-12-31T23:59:59Z"),
+        ("message", "2101-01-01T00:00:00Z"),
+    ],
+)
+def test_our_export_with_a_time_outside_1970_to_2100_is_refused(
+    context: AppContext, tmp_path: Path, where: str, time: str
+) -> None:
+    data = _ours([_message(1, None), _message(2, 1, "assistant")], current=2)
+    if where == "conversation":
+        data["conversation"]["created_at"] = time
+    else:
+        data["messages"][1]["created_at"] = time
+    _refused(context, _file(tmp_path, data), f"({time}) is not between 1970 and 2100")
+
+
+def test_times_at_the_edges_count_as_missing_in_foreign_exports(context: AppContext, tmp_path: Path) -> None:
+    chats = json.loads(OPEN_WEBUI.read_text(encoding="utf-8"))
+    chat = chats[1]
+    chat["created_at"] = 10**400  # too large even for a float
+    chat["updated_at"] = "9999-12-31T23:00:00-05:00"
+    messages = chat["chat"]["history"]["messages"]
+    first, second, *_ = messages.values()
+    first["timestamp"] = 1e300
+    second["timestamp"] = "0001-01-01T00:00:00+05:00"
+    [_csv, conversation_id], _warnings = importer(context, _file(tmp_path, chats))
+    with context.session(write=False) as session:
+        tree = trees.load(session, conversation_id)
+    start = utc(2024, 6, 2, 10, 0, 0)  # the chat's `timestamp`, the next time it gives
+    assert tree.conversation.created_at == start
+    assert tree.conversation.updated_at == utc(2024, 6, 2, 10, 1, 6)  # its newest message
+    assert [m.created_at for m in tree.path()] == [start, start, utc(2024, 6, 2, 10, 1, 0), utc(2024, 6, 2, 10, 1, 6)]
+
+    conversations = json.loads(CHATGPT.read_text(encoding="utf-8"))
+    conversations[0]["create_time"] = float("inf")
+    conversations[0]["update_time"] = 9e18 * 1000
+    before = datetime.now(UTC).replace(microsecond=0)
+    ids, _warnings = importer(context, _file(tmp_path, conversations, "chatgpt.json"))
+    with context.session(write=False) as session:
+        loop = session.get(Conversation, ids[0])
+        assert loop is not None
+        assert before <= loop.created_at <= datetime.now(UTC)  # no start time: the time of the import
+        assert loop.updated_at == loop.created_at
+
+
+def test_epoch_refuses_values_outside_1970_to_2100() -> None:
+    for value in (10**400, 1e300, float("inf"), float("nan"), -1, 4_200_000_000, "0001-01-01T00:00:00+05:00",
+                  "9999-12-31T23:00:00-05:00", "1969-12-31T23:59:59Z"):  # fmt: skip
+        assert transfer._epoch(value) is None, value
+    assert transfer._epoch(0) == utc(1970, 1, 1)
+    assert transfer._epoch("2100-12-31T23:59:59Z") == utc(2100, 12, 31, 23, 59, 59)
+
+
+def test_counts_out_of_range_and_odd_temperatures_are_left_out(context: AppContext, tmp_path: Path) -> None:
+    answer = _message(2, 1, "assistant") | {
+        "tokens": {
+            "prompt_tokens": 3e9,
+            "completion_tokens": 10**20,
+            "cached_tokens": -1,
+            "cache_write_tokens": 512.0,  # a whole number written as a float: kept
+            "reasoning_tokens": 2**31 - 1,
+        }
+    }
+    data = _ours([_message(1, None), answer], current=2)
+    data["conversation"] |= {"max_tokens": 3_000_000_000, "temperature": float("nan")}
+    tree = _one(context, data, tmp_path)
+    assert (tree.conversation.max_tokens, tree.conversation.temperature) == (None, None)
+    stored = tree.messages[1]
+    assert (stored.prompt_tokens, stored.completion_tokens, stored.cached_tokens) == (None, None, None)
+    assert (stored.cache_write_tokens, stored.reasoning_tokens) == (512, 2**31 - 1)
+
+    for temperature, kept in ((float("inf"), None), (float("-inf"), None), (2.5, None), (-0.1, None),
+                              (10**400, None), (True, None), (2, 2.0), (0.7, 0.7)):  # fmt: skip
+        data["conversation"] |= {"temperature": temperature, "max_tokens": 2**31 - 1}
+        tree = _one(context, data, tmp_path)
+        assert tree.conversation.temperature == (pytest.approx(kept) if kept is not None else None), temperature
+        assert tree.conversation.max_tokens == 2**31 - 1
+
+    chats = json.loads(OPEN_WEBUI.read_text(encoding="utf-8"))
+    chats[1]["chat"]["params"] |= {"temperature": float("nan"), "max_tokens": 10**20}
+    answer = next(m for m in chats[1]["chat"]["history"]["messages"].values() if m["role"] == "assistant")
+    answer["usage"] = {"prompt_tokens": 3e9, "completion_tokens": 12}
+    [_csv, greetings], _warnings = importer(context, _file(tmp_path, chats, "open-webui.json"))
+    with context.session(write=False) as session:
+        tree = trees.load(session, greetings)
+    assert (tree.conversation.temperature, tree.conversation.max_tokens) == (None, None)
+    assert (tree.path()[1].prompt_tokens, tree.path()[1].completion_tokens) == (None, 12)
+
+
+def test_nul_characters_are_removed_and_lone_surrogates_replaced(context: AppContext, tmp_path: Path) -> None:
+    question = _message(1, None) | {"content": "a\u0000b \ud800 c"}
+    answer = _message(2, 1, "assistant") | {
+        "content": "\u0000x\udfffy",
+        "reasoning": "think\u0000",
+        "model": "m\u0000odel\ud83d",
+        "provider": "p\u0000",
+        "citations": [{"text": "cited \ud800\u0000"}],
+    }
+    data = _ours([question, answer], current=2)
+    data["conversation"] |= {
+        "title": "Ti\u0000tle \udc00",
+        "system_prompt": "Be\u0000 brief \ud800",
+        "folder": "Wo\u0000rk",
+        "tags": ["ta\u0000g", "\ud800x"],
+    }
+    tree = _one(context, data, tmp_path)
+    chat = tree.conversation
+    assert (chat.title, chat.system_prompt, chat.folder) == ("Title \ufffd", "Be brief \ufffd", "Work")
+    first, second = tree.messages
+    assert first.content == "ab \ufffd c"
+    assert (second.content, second.reasoning, second.model, second.provider) == (
+        "x\ufffdy",
+        "think",
+        "model\ufffd",
+        "p",
+    )
+    assert second.citations is not None
+    assert "\x00" not in second.citations
+    assert json.loads(second.citations)[0]["text"].startswith("cited \ufffd")
+    assert _tags_of(context, chat.id or 0) == sorted(["tag", "\ufffdx"])
+
+    # A title of nothing but NUL characters: one is made from the first prompt, as with no title.
+    data["conversation"]["title"] = "\u0000\u0000"
+    assert _one(context, data, tmp_path).conversation.title == "ab \ufffd c"
+
+    chats = json.loads(OPEN_WEBUI.read_text(encoding="utf-8"))
+    chats[0]["title"] = "CSV\u0000 \ud800"
+    next(iter(chats[0]["chat"]["history"]["messages"].values()))["content"] = "How\u0000 \udbff?"
+    ids, _warnings = importer(context, _file(tmp_path, chats, "open-webui.json"))
+    with context.session(write=False) as session:
+        csv = trees.load(session, ids[0])
+    assert csv.conversation.title == "CSV \ufffd"
+    assert csv.path()[0].content == "How \ufffd?"
+
+
+def test_imported_tags_are_normalised_and_kept_once_as_the_database_compares_them(
+    context: AppContext, tmp_path: Path
+) -> None:
+    from mai_tui.core.chat import history
+
+    data = _ours([_message(1, None)], current=1)
+    data["conversation"]["tags"] = [
+        "Work", "#urgent", "work", " WORK ", "café", "Cafe", "CAFÉ", "Straße", "strasse", "Øl", "ol", "ﬁle", "file",
+        "", "  ", "#", "none", "None", 5, None, {"name": "Übung"}, "x" * 150,
+    ]  # fmt: skip
+    tree = _one(context, data, tmp_path)
+    conversation_id = tree.conversation.id or 0
+    assert _tags_of(context, conversation_id) == sorted(
+        ["work", "urgent", "café", "straße", "øl", "ﬁle", "übung", "x" * 100]
+    )
+    with context.session(write=False) as session:
+        user = context.current_user(session)
+        for query in ("tag:work", "tag:urgent", "tag:#Urgent", "tag:übung"):
+            assert [listed.id for listed in history.find(session, user, query)] == [conversation_id], query
+
+    # Open WebUI's tags, as objects, with its "none"
+    chats = json.loads(OPEN_WEBUI.read_text(encoding="utf-8"))
+    chats[0]["meta"]["tags"] = [{"name": "Python"}, {"name": "#python"}, {"name": "none"}, {"name": "Résumé"}]
+    chats[0]["meta"]["tags"].append({"name": "resume"})
+    ids, _warnings = importer(context, _file(tmp_path, chats, "open-webui.json"))
+    assert _tags_of(context, ids[0]) == ["python", "résumé"]
+
+
+def test_a_value_the_database_still_refuses_is_invalid_input_naming_the_file(
+    context: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence: should a value slip past the cleaning, the database's refusal
+    becomes InvalidInput naming the file, and the import's savepoint takes everything back."""
+    from mai_tui.core.chat.importers import drafts
+
+    monkeypatch.setattr(drafts, "MAX_COUNT", 10**30)  # as if counts were not checked
+    data = _ours([_message(1, None)], current=1)
+    data["conversation"]["max_tokens"] = 10**25
+    file = _file(tmp_path, data)
+    _refused(context, file, "the database refused a value in it")
+    with context.session() as session:
+        user = context.current_user(session)
+        session.add(Conversation(user_id=user.id, title="written by the caller"))
+        session.flush()
+        with pytest.raises(InvalidInput, match="the database refused a value"):
+            transfer.import_file(session, file, user)
+    with context.session(write=False) as session:
+        assert list(session.exec(select(Conversation.title)).all()) == ["written by the caller"]
+
+
+async def test_the_app_reports_an_unexpected_import_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mai_tui.tui.app import MaiApp
+    from tests.tui.helpers import wait_until
+
+    def broken(*args: Any, **kwargs: Any) -> list[int]:
+        raise RuntimeError("the parser tripped")
+
+    monkeypatch.setattr(transfer, "import_file", broken)
+    app = MaiApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        worker = app._import(tmp_path / "export.json")
+        await wait_until(pilot, lambda: worker.is_finished)
+        await wait_until(pilot, lambda: any("Nothing imported" in n.message for n in app._notifications))
+        [note] = [n for n in app._notifications if "Nothing imported" in n.message]
+        assert note.message == "Nothing imported: the parser tripped"
+        assert note.severity == "error"
+        assert worker.state.name == "SUCCESS"

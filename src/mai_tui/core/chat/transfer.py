@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from mai_tui.core.chat import history
@@ -305,6 +306,8 @@ def _read_json(path: Path, shown: str) -> Any:
         raise InvalidInput(_("{file} is not UTF-8 text, so it is not a JSON export").format(file=shown)) from None
     try:
         return json.loads(text)
+    except RecursionError:  # `[[[[…` thousands deep: the parser gives up before it sees the end
+        raise InvalidInput(_("{file}: the JSON is nested too deeply").format(file=shown)) from None
     except json.JSONDecodeError as error:
         # A string or a bracket still open at the end: the file stops early, it is not malformed.
         if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
@@ -317,6 +320,10 @@ def _read_json(path: Path, shown: str) -> Any:
             _("{file} is not valid JSON: {problem} (line {line}, column {column})").format(
                 file=shown, problem=error.msg, line=error.lineno, column=error.colno
             )
+        ) from None
+    except ValueError:  # what else the parser refuses: a number of thousands of digits
+        raise InvalidInput(
+            _("{file} is not a JSON export mai can read: it holds a number thousands of digits long").format(file=shown)
         ) from None
 
 
@@ -336,6 +343,13 @@ def _checked(path: str | Path) -> tuple[Source, list[Draft], list[str]]:
         raise InvalidInput(_("{file}: {problem}").format(file=shown, problem=problem)) from None
     except RecursionError:
         raise InvalidInput(_("{file}: the JSON is nested too deeply").format(file=shown)) from None
+    except Exception as error:  # a value no check foresaw: still the file's fault, still a clear refusal
+        log.error("reading the export %s failed", shown, exc_info=error)
+        raise InvalidInput(
+            _("{file} could not be read as a conversation export ({problem})").format(
+                file=shown, problem=type(error).__name__
+            )
+        ) from None
 
 
 def import_file(
@@ -351,6 +365,12 @@ def import_file(
     export, ChatGPT's `conversations.json`. A bad file raises InvalidInput naming it and what is
     wrong, and nothing is imported. Branches, titles and times (UTC) are kept; messages are
     marked complete, with no cost. Warnings (left-out images, empty chats) go to `warn`.
+
+    Values a database could not store are cleaned (see `importers.drafts`): times outside
+    1970–2100 count as missing (our own format refuses them), counts outside 0…2³¹−1 and
+    temperatures outside 0…2 are left out, NUL characters removed, lone surrogates made U+FFFD,
+    tags normalised and kept once each. Should the database still refuse a value, that is an
+    InvalidInput naming the file too, and nothing is imported.
     """
     source, drafts, warnings = _checked(path)
     for warning in warnings:
@@ -358,11 +378,19 @@ def import_file(
         if warn is not None:
             warn(warning)
     log.info("importing %d conversation(s) from %s (%s)", len(drafts), path, source.value)
-    if isinstance(target, Session):
-        with target.begin_nested():  # a savepoint: a failure takes back only what this import wrote
-            return _write(target, drafts, user.id)
-    with target.session() as session:
-        return _write(session, drafts, user.id)
+    try:
+        if isinstance(target, Session):
+            with target.begin_nested():  # a savepoint: a failure takes back only what this import wrote
+                return _write(target, drafts, user.id)
+        with target.session() as session:
+            return _write(session, drafts, user.id)
+    except (DataError, IntegrityError, OverflowError, UnicodeEncodeError) as error:  # rolled back already
+        log.error("the database refused a value of %s", path, exc_info=error)
+        raise InvalidInput(
+            _("{file}: the database refused a value in it, so nothing was imported ({problem})").format(
+                file=path, problem=one_line(str(getattr(error, "orig", error)))[:200]
+            )
+        ) from None
 
 
 @dataclass(frozen=True)

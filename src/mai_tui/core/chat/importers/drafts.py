@@ -3,20 +3,40 @@ on the file's tree of messages, and small readers for values of unknown type.
 
 A format's parser (`ours`, `open_webui`, `chatgpt`) turns each conversation in the file into a
 `Draft` of `Message`s; a problem with the content raises `Bad`, and the caller adds the file's name.
+
+Values the databases cannot store are cleaned here rather than refused: a time outside 1970–2100
+(`EARLIEST`, `LATEST`: surely wrong in a chat export, and the far ends overflow) counts as no time
+(our own format refuses it, as it refuses a missing time; the others fall back to another time);
+a count outside 0…2³¹−1 (the databases' INTEGER) and a temperature that is not a finite number
+in 0…2 are left out; NUL characters are removed and lone surrogates become U+FFFD (`clean_text`,
+applied by `writing`); tags are normalised as everywhere else (`history.normal_tag`) and kept once
+each, compared the way MariaDB's accent- and case-insensitive collations compare them.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from mai_tui.core.chat.conversations import title_from
+from mai_tui.core.chat.history import MAX_TAG, normal_tag, tag_key
+from mai_tui.core.errors import InvalidInput
 from mai_tui.i18n import _, ngettext
 
 # Column widths (MySQL refuses longer values; the others would keep them and differ).
 TITLE_WIDTH, MODEL_WIDTH, PROVIDER_WIDTH, FOLDER_WIDTH, TAG_WIDTH = 200, 200, 100, 200, 100
+
+# The times an import accepts: [EARLIEST, LATEST). Before 1970 or after 2100 a chat export's time
+# is surely wrong (and 0001 or 9999 with an offset does not even fit a datetime in UTC).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)
+MAX_COUNT = 2**31 - 1  # the largest value of an INTEGER column on every database
+MAX_TEMPERATURE = 2.0
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Bad(Exception):
@@ -96,7 +116,10 @@ def as_key(value: object) -> str | None:
 
 
 def as_count(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    """A count (tokens, max_tokens): a whole number in 0…2³¹−1 (`1024.0` counts as 1024); else None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
         return value
     return None
 
@@ -106,7 +129,20 @@ def as_object(value: object) -> dict[str, Any]:
 
 
 def as_number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number as a float (not NaN, not infinite, not an integer too large for a float)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_temperature(value: object) -> float | None:
+    """A sampling temperature: a finite number in 0…2, else None (the value is left out)."""
+    number = as_number(value)
+    return number if number is not None and 0.0 <= number <= MAX_TEMPERATURE else None
 
 
 def as_text(value: object, width: int | None = None) -> str | None:
@@ -115,32 +151,53 @@ def as_text(value: object, width: int | None = None) -> str | None:
     return value if width is None else value[:width]
 
 
+def plausible(moment: datetime | None) -> datetime | None:
+    """`moment` when it lies in 1970–2100 (`EARLIEST` … `LATEST`), else None."""
+    return moment if moment is not None and EARLIEST <= moment < LATEST else None
+
+
 def epoch(value: object) -> datetime | None:
     """A time given as epoch seconds, milliseconds, microseconds or nanoseconds (told apart by
-    size), or as ISO 8601; whole seconds in UTC. None when there is no usable value."""
+    size), or as ISO 8601; whole seconds in UTC. None when there is no usable value, or when it
+    is outside 1970–2100."""
     if isinstance(value, str) and value.strip():
         return parse_iso(value)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value != value or value < 0:
+    seconds = as_number(value)  # None for NaN, infinities and integers too large for a float
+    if seconds is None or seconds < 0:
         return None
-    seconds = float(value)
     for limit, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
         if seconds > limit:
             seconds /= scale
             break
     try:
-        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
+        return plausible(datetime.fromtimestamp(seconds, UTC).replace(microsecond=0))
     except (OverflowError, OSError, ValueError):
         return None
 
 
-def parse_iso(text: str) -> datetime | None:
+def _from_iso(text: str) -> datetime | None:
+    """The ISO 8601 time as written (no offset: taken as UTC, the way we store times), or None."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if moment.tzinfo is None:  # no offset: taken as UTC, the way we store times
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def is_iso(text: str) -> bool:
+    """Whether `text` is an ISO 8601 time at all (`parse_iso` also refuses one outside 1970–2100)."""
+    return _from_iso(text) is not None
+
+
+def parse_iso(text: str) -> datetime | None:
+    """An ISO 8601 time in UTC, whole seconds; None when it is not one or is outside 1970–2100."""
+    moment = _from_iso(text)
+    if moment is None:
+        return None
+    try:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:00-05:00 do not fit in UTC
+        return plausible(moment.astimezone(UTC).replace(microsecond=0))
+    except (OverflowError, ValueError):
+        return None
 
 
 def _check_links(where: str, parents: Mapping[str, str | None]) -> None:
@@ -235,14 +292,31 @@ def placeholder(content: str, skipped: int) -> str:
     return ngettext("[{n} attachment not imported]", "[{n} attachments not imported]", skipped).format(n=skipped)
 
 
+def clean_text(text: str) -> str:
+    """`text` as every database stores it: without NUL characters (PostgreSQL refuses them) and
+    with lone surrogates (`"\\ud800"` in JSON; no encoding takes them) made U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
+# Letters that compare equal to a plain one in MariaDB's accent-insensitive collations, but have
+# no decomposition that NFKD could take the accent off.
 def clean_tags(values: object) -> list[str]:
-    """Tag names, once each: MySQL compares them without case or trailing spaces."""
+    """Tag names normalised as everywhere else (`history.normal_tag`: lower case, no leading `#`;
+    longer ones shortened, empty ones and Open WebUI's `none` left out), once each: the first of
+    those the database would take as the same tag (`tag_key`) is kept."""
     tags: dict[str, str] = {}
     for value in values if isinstance(values, list) else []:
         name = value.get("name") if isinstance(value, dict) else value
-        if isinstance(name, str) and name.strip() and name.strip().lower() != "none":
-            tag = name.strip()[:TAG_WIDTH].rstrip()
-            tags.setdefault(tag.casefold(), tag)
+        if not isinstance(name, str):
+            continue
+        try:
+            tag = normal_tag(clean_text(name).strip().lstrip("#").strip()[:MAX_TAG])
+        except InvalidInput:  # empty, or longer than MAX_TAG once in lower case
+            continue
+        if tag != "none":
+            tags.setdefault(tag_key(tag), tag)
     return list(tags.values())
 
 

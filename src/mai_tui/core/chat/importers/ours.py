@@ -18,11 +18,12 @@ from mai_tui.core.chat.importers.drafts import (
     Node,
     as_count,
     as_key,
-    as_number,
     as_object,
+    as_temperature,
     as_text,
     clean_tags,
     draft_title,
+    is_iso,
     kept_tree,
     parse_iso,
     place,
@@ -36,6 +37,12 @@ VERSION = 1  # the export writes this; a file with a higher version comes from a
 def _our_time(value: object, where: str, what: str) -> datetime:
     moment = parse_iso(value) if isinstance(value, str) else None
     if moment is None:
+        if isinstance(value, str) and is_iso(value):  # a time, but surely not one of a chat
+            raise Bad(
+                _("{where}: {what} ({time}) is not between 1970 and 2100").format(
+                    where=where, what=what, time=value.strip()[:40]
+                )
+            )
         raise Bad(_("{where}: {what} is not an ISO 8601 time").format(where=where, what=what))
     return moment
 
@@ -112,7 +119,7 @@ def parse(index: int, item: Mapping[str, Any]) -> Draft:
         current=leaf if current is not None else None,
         model=as_text(conversation.get("model"), MODEL_WIDTH),
         system_prompt=as_text(conversation.get("system_prompt")),
-        temperature=as_number(conversation.get("temperature")),
+        temperature=as_temperature(conversation.get("temperature")),
         max_tokens=as_count(conversation.get("max_tokens")),
         pinned=conversation.get("pinned") is True,
         archived=conversation.get("archived") is True,
