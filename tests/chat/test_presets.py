@@ -65,7 +65,8 @@ def test_a_preset_is_added_listed_changed_and_found_by_any_case(context: AppCont
         ({"model": "nowhere/model"}, "PROVIDER/MODEL"),
         ({"temperature": 2.5}, "temperature must be a number from 0 to 2"),
         ({"temperature": -0.1}, "temperature must be a number from 0 to 2"),
-        ({"max_tokens": 0}, "max tokens must be a whole number above 0"),
+        ({"max_tokens": 0}, "max tokens must be a whole number from 1 to"),
+        ({"max_tokens": 5_000_000_000}, "max tokens must be a whole number from 1 to"),
         ({"collection": "missing"}, "no collection named 'missing'"),
     ],
 )

@@ -84,3 +84,14 @@ def test_ask_with_a_preset_uses_its_model_prompt_and_parameters(mai: Mai, openro
     assert presets[data["conversation_id"]] is not None
     missing = mai("ask", "--preset", "nothing", "hi")
     assert (missing.code, "no preset named 'nothing'" in missing.err) == (1, True)
+
+
+def test_ask_with_a_preset_whose_collection_was_removed_answers_without_it(mai: Mai, openrouter: FakeServer) -> None:
+    openrouter.route("POST", "/api/v1/chat/completions", Stream(openrouter_chunks(["Fine."])))
+    assert mai("kb", "create", "handbook").code == 0
+    assert mai("presets", "add", "Helper", "-m", "openrouter/openai/gpt-4o", "--kb", "handbook").code == 0
+    assert mai("kb", "remove", "handbook", "--yes").code == 0
+    answered = mai("ask", "--preset", "Helper", "hello")
+    assert answered.code == 0
+    assert "Fine." in answered.out
+    assert "'handbook' no longer exists" in answered.err

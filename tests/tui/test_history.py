@@ -94,7 +94,10 @@ async def test_search_as_you_type_with_filters() -> None:
         await search(pilot, "nothing like this")
         await wait_until(pilot, lambda: titles(app) == [])
         assert "Nothing found" in str(app.chat.query_one("#chat-count").render())
-        await search(pilot, "pinned:maybe")  # a bad filter is said, the app carries on
+        await search(pilot, "pinned:may")  # being typed: no complaint yet
+        await pilot.pause()
+        assert not any("pinned" in n.message for n in app._notifications)
+        await search(pilot, "pinned:maybe ")  # a bad filter is said, the app carries on
         await wait_until(pilot, lambda: any("pinned" in n.message for n in app._notifications))
         await search(pilot, "")
         await wait_until(pilot, lambda: len(titles(app)) == 3)
@@ -159,6 +162,10 @@ async def test_delete_asks_first_and_u_brings_it_back() -> None:
         options = app.chat.query_one(ConversationOptions)
         options.focus()
         options.highlighted = 1
+        await pilot.press("enter")  # open it: deleting the open chat starts a new one
+        await wait_until(pilot, lambda: app.conversation_id == ids[1])
+        app.preset_id = 7  # as if it had been started from a preset
+        options.focus()
         await pilot.press("delete")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("n")  # changed their mind
@@ -168,6 +175,9 @@ async def test_delete_asks_first_and_u_brings_it_back() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await wait_until(pilot, lambda: titles(app) == ["Kubernetes pods restarting", "Trip to Lisbon"])
+        await wait_until(pilot, lambda: app.conversation_id is None)
+        assert app.preset_id is None  # the next chat is a plain one
+        options.focus()
         with load_context().session(write=False) as session:
             deleted = session.get(Conversation, ids[1])
             assert deleted is not None

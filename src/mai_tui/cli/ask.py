@@ -96,7 +96,20 @@ def answer(
 
         chosen = get_preset(ctx, preset)
         preset_id = chosen.id
-        knowledge = knowledge or ([chosen.collection] if chosen.collection else ())
+        if not knowledge and chosen.collection:
+            from mai_tui.core.knowledge.collections import find as find_collection
+
+            with ctx.session(write=False) as session:
+                standing = find_collection(session, chosen.collection)
+            if standing is not None:
+                knowledge = [standing.name]
+            else:  # removed since: the chat answers without it, as in the TUI
+                sys.stderr.write(
+                    _("Note: the preset's collection '{name}' no longer exists; answering without it.").format(
+                        name=chosen.collection
+                    )
+                    + "\n"
+                )
     streamed: list[str] = []
 
     def warn(text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -43,8 +44,6 @@ class ChatHistory(App[None]):
 
         @property
         def chat(self) -> ChatScreen: ...
-
-        async def on_chat_screen_new_chat(self) -> None: ...
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,30 +102,36 @@ class ChatHistory(App[None]):
         elif target is None or listed is None:
             return
         elif message.name == "rename":
-            self.push_screen(
-                TextDialog(_("New title"), listed.title, _("Rename")),
-                lambda title: self._change(lambda s, u: _rename(s, u, target, title)) if title else None,
+            self._ask(
+                TextDialog(_("New title"), listed.title, _("Rename")), lambda t: partial(_rename, title=t, id=target)
             )
         elif message.name == "tags":
-            self.push_screen(
-                TextDialog(_("Tags, separated by commas or spaces"), ", ".join(listed.tags), _("Save")),
-                lambda tags: self._change(lambda s, u: _tag(s, u, target, tags)) if tags is not None else None,
-            )
+            dialog = TextDialog(_("Tags, separated by commas or spaces"), ", ".join(listed.tags), _("Save"))
+            self._ask(dialog, lambda tags: partial(_tag, tags=tags, id=target), empty=True)
         elif message.name == "folder":
-            self.push_screen(
-                TextDialog(_("Folder (empty: none)"), listed.folder or "", _("Save")),
-                lambda folder: self._change(lambda s, u: _file(s, u, target, folder)) if folder is not None else None,
-            )
+            dialog = TextDialog(_("Folder (empty: none)"), listed.folder or "", _("Save"))
+            self._ask(dialog, lambda folder: partial(_file, folder=folder, id=target), empty=True)
         elif message.name == "pin":
             self._change(lambda s, u: _pin(s, u, target, not listed.pinned))
         elif message.name == "archive":
-            self._change(lambda s, u: _archive(s, u, target, not listed.archived))
-            self.notify(_("Unarchived.") if listed.archived else _("Archived: search archived:true to see it."))
+            if self._change(lambda s, u: _archive(s, u, target, not listed.archived)):
+                self.notify(_("Unarchived.") if listed.archived else _("Archived: search archived:true to see it."))
         elif message.name == "delete":
             question = _("Delete “{title}”? (u brings it back until you quit)").format(title=listed.title)
             self.push_screen(ConfirmDialog(question, _("Delete")), lambda yes: self._delete(target) if yes else None)
         elif message.name == "export":
             self.export_conversation(target)
+
+    def _ask(
+        self, dialog: TextDialog, change: Callable[[str], Callable[[Session, User], object]], *, empty: bool = False
+    ) -> None:
+        """Ask for one line of text, then make the change with it (Esc: nothing; empty only if allowed)."""
+
+        def answered(value: str | None) -> None:
+            if value is not None and (value.strip() or empty):
+                self._change(change(value))
+
+        self.push_screen(dialog, answered)
 
     def export_conversation(self, conversation_id: int | None) -> None:
         """Ask where, write it there (Markdown or JSON), say where it went."""
@@ -173,6 +178,11 @@ class ChatHistory(App[None]):
         except MaiError as error:
             self.notify(str(error), title=_("Nothing imported"), severity="error", timeout=15)
             return
+        except Exception as error:  # a safety net: the core turns a bad file into InvalidInput
+            log.error("importing %s failed", path, exc_info=error)
+            problem = " ".join(str(error).split()[:40])[:200] or type(error).__name__
+            self.notify(_("Nothing imported: {problem}").format(problem=problem), severity="error", timeout=15)
+            return
         for warning in warnings:
             self.notify(warning, severity="warning", timeout=10)
         self.notify(
@@ -180,7 +190,10 @@ class ChatHistory(App[None]):
         )
         await self._refresh_list()
 
-    def _change(self, change: Callable[[Session, User], object]) -> None:
+    def _change(self, change: Callable[[Session, User], object]) -> bool:
+        """Apply one change in a write session; False (and a message) when it was refused."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from mai_tui.core.errors import MaiError
 
         assert self.context is not None
@@ -189,17 +202,24 @@ class ChatHistory(App[None]):
                 change(session, self.context.current_user(session))
         except MaiError as error:
             self.notify(str(error), severity="error")
-            return
+            return False
+        except SQLAlchemyError as error:  # e.g. the database is locked by a long write elsewhere
+            log.error("changing a conversation failed", exc_info=error)
+            message = _("The database refused the change: {error}").format(error=error.__class__.__name__)
+            self.notify(message, severity="error")
+            return False
         self.run_worker(self._refresh_list(), group="chat-search", exclusive=True, exit_on_error=False)
+        return True
 
     def _delete(self, conversation_id: int) -> None:
         from mai_tui.core.chat import history
 
-        self._change(lambda s, u: history.delete_conversation(s, u, conversation_id))
+        if not self._change(lambda s, u: history.delete_conversation(s, u, conversation_id)):
+            return
         self.deleted.append(conversation_id)
         self.notify(_("Deleted. Press u in the list to bring it back."))
-        if self.conversation_id == conversation_id:
-            self.run_worker(self.on_chat_screen_new_chat(), exit_on_error=False)
+        if self.conversation_id == conversation_id:  # as Ctrl+N: a new chat, no preset carried over
+            self.chat.post_message(self.chat.NewChat())
 
     def _undo(self) -> None:
         from mai_tui.core.chat import history
@@ -208,26 +228,26 @@ class ChatHistory(App[None]):
             self.notify(_("Nothing to bring back."), severity="warning")
             return
         conversation_id = self.deleted.pop()
-        self._change(lambda s, u: history.restore(s, u, conversation_id))
-        self.notify(_("Brought back."))
+        if self._change(lambda s, u: history.restore(s, u, conversation_id)):
+            self.notify(_("Brought back."))
 
 
-def _rename(session: Session, user: User, conversation_id: int, title: str) -> object:
+def _rename(session: Session, user: User, *, id: int, title: str) -> object:
     from mai_tui.core.chat import history
 
-    return history.rename(session, user, conversation_id, title)
+    return history.rename(session, user, id, title)
 
 
-def _tag(session: Session, user: User, conversation_id: int, tags: str) -> object:
+def _tag(session: Session, user: User, *, id: int, tags: str) -> object:
     from mai_tui.core.chat import history
 
-    return history.set_tags(session, user, conversation_id, history.parse_tags(tags))
+    return history.set_tags(session, user, id, history.parse_tags(tags))
 
 
-def _file(session: Session, user: User, conversation_id: int, folder: str) -> object:
+def _file(session: Session, user: User, *, id: int, folder: str) -> object:
     from mai_tui.core.chat import history
 
-    return history.set_folder(session, user, conversation_id, folder)
+    return history.set_folder(session, user, id, folder)
 
 
 def _pin(session: Session, user: User, conversation_id: int, pinned: bool) -> object:

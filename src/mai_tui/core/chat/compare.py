@@ -85,7 +85,7 @@ def prepare_compare(
             session.flush()
             assert conversation.id is not None
             conversation_id = conversation.id
-        tree = trees.load(session, conversation_id)
+        tree = trees.load(session, conversation_id, user=user)
         previous_leaf = tree.conversation.current_leaf_id
         prompt, first = trees.add_prompt(
             session, tree, text, model=first_name, provider=first_provider, parent_id=previous_leaf
@@ -130,7 +130,7 @@ def choose(context: AppContext, conversation_id: int, answer_id: int) -> trees.T
     """Continue the conversation from this answer: it becomes the current branch, and the
     conversation's model becomes the one that wrote it. The other answers stay as siblings."""
     with context.session() as session:
-        tree = trees.load(session, conversation_id)
+        tree = trees.load(session, conversation_id, user=context.current_user(session))
         answer = tree.by_id(answer_id)
         if answer.role != "assistant":
             raise InvalidInput(_("only an answer can be chosen"))

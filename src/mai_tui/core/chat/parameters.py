@@ -16,6 +16,14 @@ class Parameters:
     max_tokens: int | None = None
 
 
+MAX_TOKENS_LIMIT = 2**31 - 1  # what an INTEGER column holds on every database
+
+
+def check_max_tokens(value: int) -> None:
+    if not 0 < value <= MAX_TOKENS_LIMIT:
+        raise InvalidInput(_("max tokens must be a whole number from 1 to {limit}").format(limit=MAX_TOKENS_LIMIT))
+
+
 def parse_parameters(temperature: str, max_tokens: str) -> tuple[float | None, int | None]:
     """Temperature (0–2) and max tokens (> 0) as typed; empty means the provider's default."""
     parsed_temperature: float | None = None
@@ -31,7 +39,8 @@ def parse_parameters(temperature: str, max_tokens: str) -> tuple[float | None, i
         try:
             parsed_max = int(max_tokens)
         except ValueError:
-            raise InvalidInput(_("max tokens must be a whole number above 0")) from None
-        if parsed_max <= 0:
-            raise InvalidInput(_("max tokens must be a whole number above 0"))
+            raise InvalidInput(
+                _("max tokens must be a whole number from 1 to {limit}").format(limit=MAX_TOKENS_LIMIT)
+            ) from None
+        check_max_tokens(parsed_max)
     return parsed_temperature, parsed_max

@@ -15,7 +15,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from mai_tui.config import Settings
-from mai_tui.core.chat.parameters import Parameters
+from mai_tui.core.chat.parameters import Parameters, check_max_tokens
 from mai_tui.core.context import AppContext
 from mai_tui.core.errors import InvalidInput, NotFound, PermissionDenied
 from mai_tui.core.providers.registry import split_model
@@ -64,8 +64,8 @@ def _checked(session: Session, settings: Settings, spec: PresetSpec, *, keep: in
     split_model(model, settings)  # refuses anything but PROVIDER/MODEL with a known provider
     if spec.temperature is not None and not 0 <= spec.temperature <= 2:
         raise InvalidInput(_("temperature must be a number from 0 to 2"))
-    if spec.max_tokens is not None and spec.max_tokens <= 0:
-        raise InvalidInput(_("max tokens must be a whole number above 0"))
+    if spec.max_tokens is not None:
+        check_max_tokens(spec.max_tokens)
     collection = (spec.collection or "").strip() or None
     if collection is not None:
         found = find_collection(session, collection)

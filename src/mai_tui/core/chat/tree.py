@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from mai_tui.core.errors import InvalidInput, NotFound
-from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus
+from mai_tui.core.errors import InvalidInput, NotFound, PermissionDenied
+from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus, User
 from mai_tui.core.store.types import utcnow
 from mai_tui.i18n import _
 
@@ -78,10 +78,14 @@ class Tree:
         return path[::-1]
 
 
-def load(session: Session, conversation_id: int) -> Tree:
+def load(session: Session, conversation_id: int, *, user: User | None = None) -> Tree:
+    """The conversation and all its messages. A deleted one (restorable until purged) is not
+    found; with `user`, only that user's own conversation is (to write a turn into it)."""
     conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or conversation.deleted_at is not None:
         raise NotFound(_("no conversation {id}").format(id=conversation_id))
+    if user is not None and conversation.user_id != user.id:
+        raise PermissionDenied(_("conversation {id} belongs to another user").format(id=conversation_id))
     messages = session.exec(
         select(ChatMessage).where(ChatMessage.conversation_id == conversation_id).order_by(col(ChatMessage.id))
     ).all()

@@ -186,7 +186,7 @@ def prepare_turn(
             session.flush()
             assert conversation.id is not None
             conversation_id = conversation.id
-        tree = trees.load(session, conversation_id)
+        tree = trees.load(session, conversation_id, user=user)
         tree.conversation.model = name
         previous_leaf = tree.conversation.current_leaf_id
         if edit_of is not None:
@@ -293,7 +293,7 @@ def _existing(
     with context.session() as session:
         user = context.current_user(session)
         warning = _admit(context, session, user, provider, override_budget=override_budget)
-        tree = trees.load(session, conversation_id)
+        tree = trees.load(session, conversation_id, user=user)
         yield _Existing(context, session, tree, name, provider, model_id, user, warning)
 
 
