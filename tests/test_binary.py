@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mai_tui import __version__
+from tests.processes import interruptible
 
 REPO = Path(__file__).resolve().parent.parent
 MAI = Path(sys.executable).parent / "mai"
@@ -112,7 +113,7 @@ def test_ctrl_c_during_mai_ask_keeps_the_partial_answer_and_exits_130(tmp_path: 
             "OPENROUTER_API_KEY": "sk-or-v1-binarytest0123456789",
         }
         process = subprocess.Popen(
-            [str(MAI), "ask", "-m", "openrouter/x/y", "question"],
+            interruptible([str(MAI), "ask", "-m", "openrouter/x/y", "question"]),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Mai
+from tests.processes import interruptible
 from tests.voice.conftest import MAI, MORE_SENTENCES, SENTENCES, Speech, words
 
 FakeSounddevice = Callable[[str], dict[str, str]]
@@ -180,7 +181,7 @@ def test_no_file_is_wrong_usage(mai: Mai) -> None:
 
 def test_ctrl_c_prints_what_was_heard_and_exits_130(speech: Speech) -> None:
     process = subprocess.Popen(
-        [*MAI, "voice", "transcribe", str(speech.long)],
+        interruptible([*MAI, "voice", "transcribe", str(speech.long)]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -201,7 +202,7 @@ def test_ctrl_c_with_json_prints_the_partial_result(speech: Speech) -> None:
 
     terminal, stderr = os.openpty()
     process = subprocess.Popen(
-        [*MAI, "voice", "transcribe", str(speech.wav), str(speech.long), "--json"],
+        interruptible([*MAI, "voice", "transcribe", str(speech.wav), str(speech.long), "--json"]),
         stdout=subprocess.PIPE,
         stderr=stderr,
     )
@@ -330,7 +331,11 @@ def test_ctrl_c_stops_the_recording_and_the_note_is_transcribed(
 ) -> None:
     env = {**fake_sounddevice(MICROPHONE), "FAKE_MICROPHONE_WAV": str(speech.wav), "FAKE_MICROPHONE_SILENCE": "1"}
     process = subprocess.Popen(
-        [*MAI, "voice", "note", "--seconds", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        interruptible([*MAI, "voice", "note", "--seconds", "600"]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert process.stderr is not None
     seen: list[str] = []
