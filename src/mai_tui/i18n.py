@@ -29,6 +29,11 @@ def set_language(language: str | None) -> None:
     _translation = gettext.translation(DOMAIN, localedir, languages=languages, fallback=True)
 
 
+def current_language() -> str:
+    """The language of the active catalog ("de", "pt_BR", "zh_Hant_TW"); "en" when none is active."""
+    return str(_translation.info().get("language") or "en")
+
+
 def _(message: str) -> str:
     return _translation.gettext(message)
 

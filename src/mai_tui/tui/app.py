@@ -24,6 +24,7 @@ from mai_tui.core.chat.sanitize import code_blocks
 from mai_tui.i18n import _, set_language
 from mai_tui.locations import DEFAULT_BRAND, DEFAULT_THEME, Paths, peek
 from mai_tui.tui.app_help import AppHelp
+from mai_tui.tui.app_language import AppLanguage
 from mai_tui.tui.app_settings import AppSettings
 from mai_tui.tui.chat_compare import ChatCompare
 from mai_tui.tui.chat_history import ChatHistory
@@ -64,7 +65,16 @@ class StartupFailed(Message):
 
 
 class MaiApp(
-    ChatTurns, ChatHistory, ChatKnowledge, ChatPrompts, ChatModels, ChatCompare, PushToTalk, AppSettings, AppHelp
+    ChatTurns,
+    ChatHistory,
+    ChatKnowledge,
+    ChatPrompts,
+    ChatModels,
+    ChatCompare,
+    PushToTalk,
+    AppSettings,
+    AppHelp,
+    AppLanguage,
 ):
     CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "themes.tcss"]  # themes.tcss: the header
     FIRST_SYNC_AFTER = 15.0  # seconds after start-up: let the app settle before the first sync cycle
@@ -83,6 +93,7 @@ class MaiApp(
         self.pending = Parameters()  # system prompt and parameters for the next new conversation
         self.admin = False
         self.over_budget = False  # an admin chose to send the next message past the org's monthly limit
+        self.signed_in: SignedIn | None = None  # who, for the status line (redrawn when the language changes)
         language = peek("language", "")
         set_language(language or None)
         self.title = peek("webui_name", DEFAULT_BRAND)
@@ -147,7 +158,8 @@ class MaiApp(
         self.chat.query_one(PromptBox).send_on_enter = settings.send_on_enter
         self.refresh_reference_names()  # for `#` completion
         self.refresh_command_names()  # for `/` completion
-        self.chat.set_status(_("Signed in as {name} ({role}).").format(name=message.name, role=message.role))
+        self.signed_in = message
+        self._signed_in_status()
         self.show_first_steps(message.first_steps)
         self.chat.query_one(ConversationList).timezone = ZoneInfo(message.timezone)
         self._header_totals()
@@ -185,6 +197,18 @@ class MaiApp(
         except MaiError:
             return  # a bad default model is reported when the user sends
 
+    def _signed_in_status(self) -> None:
+        if self.signed_in is not None:
+            who = self.signed_in
+            self.chat.set_status(_("Signed in as {name} ({role}).").format(name=who.name, role=who.role))
+
+    def _retranslate(self) -> None:
+        """The language changed: redraw what the app drew in the old one."""
+        self.chat.retranslate()
+        self._signed_in_status()
+        self.show_first_steps(self.first_steps)
+        self._header_totals()
+
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.chat.set_status(_("Cannot start: {reason}").format(reason=message.reason))
         self.notify(message.reason, title=_("Start-up"), severity="error", timeout=30)
@@ -192,6 +216,7 @@ class MaiApp(
     def _header_totals(self) -> None:
         """Header: the model in use and what this conversation has cost so far."""
         from mai_tui.core.chat.turns import total_cost
+        from mai_tui.core.formats import money
 
         if self.context is None:
             return
@@ -200,7 +225,7 @@ class MaiApp(
         if self.conversation_id is not None:
             with self.context.session(write=False) as session:
                 cost = total_cost(session, self.conversation_id)
-        self.sub_title = f"{model} · ${cost:f}" if cost else model
+        self.sub_title = f"{model} · {money(cost)}" if cost else model
 
     # --- intents from the chat screen ---------------------------------------------------
     def on_prompt_box_submitted(self, message: PromptBox.Submitted) -> None:
@@ -289,6 +314,9 @@ class MaiApp(
         context, conversation_id = self.context, self.conversation_id
         if message.name == "voice":
             self.toggle_voice()
+            return
+        if message.name == "language":  # palette "Language" (app_language.py)
+            self.pick_language(self._retranslate)
             return
         if context is not None and message.name == "model":
             self._pick_model()

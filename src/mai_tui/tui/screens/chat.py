@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from mai_tui.i18n import _
+from mai_tui.tui.bidi import visual
 from mai_tui.tui.widgets.conversations import ConversationList, ConversationOptions
 from mai_tui.tui.widgets.first_steps import FirstSteps
 from mai_tui.tui.widgets.message import MessageView
@@ -86,8 +87,8 @@ class ChatScreen(Screen[None]):
             with Vertical(id="chat"):
                 with VerticalScroll(id="messages"), Vertical(id="welcome"):
                     yield Static(self.app.title, id="brand")
-                    yield Static(_("Chat with any provider, ask your documents, see every cent."), id="tagline")
-                    yield Static(_("Opening the database…"), id="status")
+                    yield Static(visual(self._tagline()), id="tagline")
+                    yield Static(visual(_("Opening the database…")), id="status")
                     yield FirstSteps(id="first-steps")  # no provider yet: points at the help (F1)
                 yield ReferenceList(id="references")  # `#name` completion, shown while typing one
                 yield Static("", id="notice")
@@ -100,10 +101,21 @@ class ChatScreen(Screen[None]):
 
     # --- what the app tells the screen ------------------------------------------------
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(visual(text))
 
     def set_notice(self, text: str) -> None:
-        self.query_one("#notice", Static).update(text)
+        self.query_one("#notice", Static).update(visual(text))
+
+    @staticmethod
+    def _tagline() -> str:
+        return _("Chat with any provider, ask your documents, see every cent.")
+
+    def retranslate(self) -> None:
+        """Redraw the texts drawn at run time in the language just chosen (key labels wait for a restart)."""
+        self.query_one("#tagline", Static).update(visual(self._tagline()))
+        self.query_one(ConversationList).retranslate()
+        for view in self.query(MessageView):
+            view.refresh_labels()
 
     def key_for(self, binding_id: str) -> str:
         """The key bound to `binding_id` (it follows the user's keymap), for a sentence: F4, Esc, ^o."""
@@ -265,6 +277,7 @@ class ChatScreen(Screen[None]):
                 _("Every setting of config.toml and the API keys: models, providers, look, documents, keymap"),
                 lambda: self.action_intent("settings"),
             ),
+            (_("Language"), _("Choose the language of the app"), lambda: self.action_intent("language")),
         ]
 
     def action_conversations(self) -> None:

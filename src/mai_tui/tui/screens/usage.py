@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
+from mai_tui.core import formats
 from mai_tui.core.errors import InvalidInput, MaiError
 from mai_tui.core.store.models import Organization, Role
 from mai_tui.core.store.types import utcnow
@@ -49,16 +50,13 @@ BREAKDOWNS = {"by-model": GroupBy.MODEL, "by-user": GroupBy.USER}
 
 def usd(amount: Decimal) -> str:
     """Dollars for reading: cents from $1 up, up to six places below (the CSV keeps every digit)."""
-    sign, amount = ("-" if amount < 0 else ""), abs(amount)
-    if amount >= 1:
-        return f"{sign}${amount:,.2f}"
-    text = f"{amount.quantize(Decimal('0.000001')):f}".rstrip("0")
-    whole, _dot, cents = text.partition(".")
-    return f"{sign}${whole}.{cents.ljust(2, '0')}"
+    if abs(amount) >= 1:
+        return formats.money(amount, places=2)
+    return formats.money(amount.quantize(Decimal("0.000001")))  # trailing zeros go, down to cents
 
 
 def tokens(count: int | Decimal) -> str:
-    return f"{int(count):,}"
+    return formats.number(int(count))
 
 
 def right(value: str) -> Text:
@@ -194,7 +192,7 @@ class UsageScreen(Screen[None]):
     def _show_totals(self, live: reports.Live) -> None:
         assert self.org is not None
         today, month = self.query_one("#usage-today", Static), self.query_one("#usage-month", Static)
-        today.border_title = _("Today · {day}").format(day=live.day.isoformat())
+        today.border_title = _("Today · {day}").format(day=formats.date(live.day))
         month.border_title = _("This month · {month}").format(month=live.day.strftime("%Y-%m"))
         today.border_subtitle = (
             _("updated {at}").format(at=self.local(live.today.updated_at)) if live.today.updated_at else ""
@@ -246,8 +244,8 @@ class UsageScreen(Screen[None]):
                 "{first} – {last}: {requests} requests · {tokens} tokens · billed {billed}",
                 requests,
             ).format(
-                first=self.first.isoformat(),
-                last=self.last.isoformat(),
+                first=formats.date(self.first),
+                last=formats.date(self.last),
                 requests=tokens(requests),
                 tokens=tokens(sum(r.tokens for r in model_rows)),
                 billed=self.money(sum((r.billed_cost_usd for r in model_rows), Decimal(0))),
@@ -276,7 +274,7 @@ class UsageScreen(Screen[None]):
                 right(usd(row.billed_cost_usd)),
             ]
             if foreign:
-                cells.append(right(f"{reports.in_currency(self.org, row.billed_cost_usd):,.2f}"))
+                cells.append(right(formats.number(reports.in_currency(self.org, row.billed_cost_usd), places=2)))
             table.add_row(*cells)
 
     def _show_reconciliation(self, entries: list[LedgerEntry], closed: list[ClosedDay]) -> None:
@@ -284,12 +282,22 @@ class UsageScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns(_("When"), _("What"), _("Model"), right(_("Difference (USD)")), _("Note"))
         warning = self.app.get_css_variables().get("warning", "yellow")
-        rows: list[tuple[str, str, str, Decimal, str]] = [
-            (self.local(e.created_at), _("correction"), e.model, e.raw_cost_usd, e.note or "") for e in entries
+        zone = ZoneInfo(self.org.timezone if self.org is not None else "UTC")
+        rows: list[tuple[str, str, str, str, Decimal, str]] = [  # (ISO sort key, when, what, model, …)
+            (
+                e.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                self.local(e.created_at),
+                _("correction"),
+                e.model,
+                e.raw_cost_usd,
+                e.note or "",
+            )
+            for e in entries
         ]
         rows += [
             (
                 day.day.isoformat(),
+                formats.date(day.day),
                 _("day closed"),
                 "—",
                 day.difference_usd,
@@ -300,7 +308,7 @@ class UsageScreen(Screen[None]):
             for day in closed
         ]
         rows.sort(key=lambda row: row[0], reverse=True)  # ISO dates first in each: newest on top
-        for when, what, model, difference, note in rows:
+        for _key, when, what, model, difference, note in rows:
             style = f"bold {warning}" if difference else ""
             table.add_row(
                 Text(when, style),
@@ -359,13 +367,13 @@ class UsageScreen(Screen[None]):
         if at is None:
             return "—"
         zone = ZoneInfo(self.org.timezone if self.org is not None else "UTC")
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        return formats.datetime_(at, zone)
 
     def money(self, amount: Decimal) -> str:
         """USD, and the org's own currency beside it when that is not USD."""
         if self.org is None or self.org.currency == "USD":
             return usd(amount)
-        return f"{usd(amount)} · {reports.in_currency(self.org, amount):,.2f} {self.org.currency}"
+        return f"{usd(amount)} · {formats.number(reports.in_currency(self.org, amount), places=2)} {self.org.currency}"
 
     def csv_name(self) -> str:
         org = self.org.name if self.org is not None else "org"

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
+from mai_tui.tui.bidi import visual, visual_fields
 
 if TYPE_CHECKING:
     from mai_tui.core.chat.history import Listed
@@ -88,7 +89,7 @@ class ConversationList(Vertical):
         self.timezone: tzinfo = UTC  # dates shown in the org's timezone
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=_("Search chats…"), id="chat-search")
+        yield Input(placeholder=visual(_("Search chats…")), id="chat-search")
         yield ConversationOptions(id="chat-list")
         yield Static("", id="chat-count")
 
@@ -122,25 +123,36 @@ class ConversationList(Vertical):
             options.highlighted = ids.index(current) if current in ids else (0 if ids else None)
         self._count()
 
+    def retranslate(self) -> None:
+        """The list's texts again, in the language just chosen."""
+        self.query_one(Input).placeholder = visual(_("Search chats…"))
+        if self.listed:
+            current = self.highlighted
+            self.show(list(self.listed), current.id if current else None, more=self.more)
+        else:
+            self._count()
+
     def _count(self) -> None:
         shown = len(self.listed)
         if self.text.strip():
             line = _("{n} found").format(n=f"{shown}+" if self.more else shown) if shown else _("Nothing found")
         else:
             line = "" if shown else _("No conversations yet")
-        self.query_one("#chat-count", Static).update(line)
+        self.query_one("#chat-count", Static).update(visual(line))
 
     def _line(self, item: Listed, now: datetime) -> Text:
         """Two lines, each cut to the list's width: the title, then when · folder · tags."""
         width = max(10, (self.size.width or 32) - 3)
         title = Text(("★ " if item.pinned else "") + inert(item.title))
         title.truncate(width, overflow="ellipsis")
+        title = Text(visual(title.plain))  # cut in reading order, then put in display order
         meta = [self._when(item.updated_at, now)]
         if item.folder:
             meta.append("▸" + item.folder)
         meta += ["#" + tag for tag in item.tags]
         second = Text(" · ".join(meta), style="dim")
         second.truncate(width, overflow="ellipsis")
+        second = Text(visual_fields(second.plain), style="dim")
         return Text("\n").join([title, second])
 
     def _when(self, when: datetime, now: datetime) -> str:
@@ -151,7 +163,9 @@ class ConversationList(Vertical):
             return _("{n} min ago").format(n=int(seconds // 60))
         if seconds < 86400:
             return _("{n} h ago").format(n=int(seconds // 3600))
-        return when.astimezone(self.timezone).strftime("%Y-%m-%d")
+        from mai_tui.core.formats import date  # Babel: not needed for the first frame
+
+        return date(when.astimezone(self.timezone).date())
 
     def act(self, name: str) -> None:
         item = self.highlighted

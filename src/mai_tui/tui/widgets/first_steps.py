@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mai_tui.i18n import _
+from mai_tui.tui.bidi import visual
 
 
 class FirstSteps(Static):
@@ -26,5 +27,5 @@ class FirstSteps(Static):
 
     def show(self, key: str) -> None:
         """Point at the help's getting-started page, opened with `key` (it follows the user's keymap)."""
-        self.update(Text(_("No provider is set up yet: press {key} to get started.").format(key=key)))
+        self.update(Text(visual(_("No provider is set up yet: press {key} to get started.").format(key=key))))
         self.add_class("-shown")

@@ -13,6 +13,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from mai_tui.core.chat.sanitize import inert
 from mai_tui.i18n import _
+from mai_tui.tui.bidi import visual, visual_fields, visual_markdown
 from mai_tui.tui.widgets.sources import SourcesList
 
 if TYPE_CHECKING:  # the database layer loads in a worker, after the first frame
@@ -25,6 +26,8 @@ RETRYABLE_KINDS = {"rate_limited", "overloaded", "server_error", "network", "tim
 
 def meta_line(message: ChatMessage) -> str:
     """model · tokens in → out · cost · time, for what the provider reported."""
+    from mai_tui.core.formats import money, number  # Babel: loaded with the first answer, not the first frame
+
     parts = [message.model or ""]
     if message.prompt_tokens is not None:
         parts.append(
@@ -33,9 +36,10 @@ def meta_line(message: ChatMessage) -> str:
             )
         )
     if message.cost_usd is not None:
-        parts.append(f"${message.cost_usd:f}" if message.cost_usd < Decimal("0.01") else f"${message.cost_usd:.4f}")
+        cost = message.cost_usd
+        parts.append(money(cost) if cost < Decimal("0.01") else money(cost, places=4))  # tiny costs: every digit
     if message.duration_ms is not None:
-        parts.append(f"{message.duration_ms / 1000:.1f} s")
+        parts.append(f"{number(message.duration_ms / 1000, places=1)} s")
     if message.status == "cancelled":
         parts.append(_("stopped"))
     return " · ".join(p for p in parts if p)
@@ -53,13 +57,21 @@ class MessageView(Vertical):
         self._flusher: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        role = _("You") if self.message.role == "user" else (self.message.model or _("Assistant"))
-        yield Static(f"{role}  {self.branch}".rstrip(), classes="who")
-        yield Markdown(inert(self.message.content), classes="body")
+        yield Static(self._who(), classes="who")
+        yield Markdown(visual_markdown(inert(self.message.content)), classes="body")
         passages = self.passages()
         if passages:
             yield SourcesList(passages, self.message.content, self._sources_key())
-        yield Static(self._footer(), classes="meta")
+        yield Static(visual_fields(self._footer()), classes="meta")
+
+    def _who(self) -> str:
+        role = _("You") if self.message.role == "user" else (self.message.model or _("Assistant"))
+        return visual(f"{role}  {self.branch}".rstrip())
+
+    def refresh_labels(self) -> None:
+        """Who wrote it and the numbers, again (the language changed)."""
+        self.query_one(".who", Static).update(self._who())
+        self.refresh_meta()
 
     def passages(self) -> list[Passage]:
         """The sources this answer was given (none for an answer without documents)."""
@@ -114,7 +126,7 @@ class MessageView(Vertical):
             await self._stream.stop()
             self._stream = None
         self.message = message
-        final = inert(message.content)
+        final = visual_markdown(inert(message.content))  # right-to-left lines: reordered once complete
         if self.body.source != final:
             await self.body.update(final)
         for sources in self.query(SourcesList):
@@ -122,4 +134,4 @@ class MessageView(Vertical):
         self.refresh_meta()
 
     def refresh_meta(self) -> None:
-        self.query_one(".meta", Static).update(self._footer())
+        self.query_one(".meta", Static).update(visual_fields(self._footer()))
