@@ -37,8 +37,8 @@ from mai_tui.core.chat.importers import Bad, Draft, drafts_from, write
 from mai_tui.core.chat.importers import Source as Source  # read_import's answer, importable from here
 from mai_tui.core.chat.importers.drafts import epoch, one_line
 from mai_tui.core.chat.importers.ours import FORMAT, VERSION
-from mai_tui.core.errors import InvalidInput, NotFound
-from mai_tui.core.store.models import ChatMessage, Conversation, ConversationTag, MessageStatus, User
+from mai_tui.core.errors import InvalidInput
+from mai_tui.core.store.models import ChatMessage, Conversation, MessageStatus, User
 from mai_tui.core.store.types import utcnow
 from mai_tui.i18n import _, ngettext
 
@@ -63,24 +63,12 @@ class ExportFormat(StrEnum):
 # --- export -----------------------------------------------------------------------------------
 
 
-def _to_export(session: Session, conversation_id: int, user: User | None) -> Conversation:
-    """The conversation `user` may export (`history.owned`: their own, or any for an admin); with
-    no user, any. A deleted conversation (restorable until purged) counts as not there."""
+def _to_export(session: Session, conversation_id: int, user: User | None) -> trees.Tree:
+    """The tree of a conversation `user` may export (`history.owned`: their own, or any for an
+    admin); with no user, any. A deleted one counts as not there (`trees.load` refuses it)."""
     if user is not None:
-        return history.owned(session, user, conversation_id)
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.deleted_at is not None:
-        raise NotFound(_("no conversation {id}").format(id=conversation_id))
-    return conversation
-
-
-def _tags(session: Session, conversation_id: int) -> list[str]:
-    rows = session.exec(
-        select(ConversationTag.tag)
-        .where(ConversationTag.conversation_id == conversation_id)
-        .order_by(col(ConversationTag.tag))
-    ).all()
-    return list(rows)
+        history.owned(session, user, conversation_id)
+    return trees.load(session, conversation_id)
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -129,8 +117,8 @@ def export_json(session: Session, conversation_id: int, *, user: User | None = N
 
     Money is a decimal string in USD and times are ISO 8601 with offset; no keys or other secrets.
     """
-    conversation = _to_export(session, conversation_id, user)
-    tree = trees.load(session, conversation_id)
+    tree = _to_export(session, conversation_id, user)
+    conversation = tree.conversation
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -145,7 +133,7 @@ def export_json(session: Session, conversation_id: int, *, user: User | None = N
             "pinned": conversation.pinned,
             "archived": conversation.archived,
             "folder": conversation.folder,
-            "tags": _tags(session, conversation_id),
+            "tags": history.tags_of(session, conversation_id),
             "current_leaf_id": conversation.current_leaf_id,
             "created_at": _iso(conversation.created_at),
             "updated_at": _iso(conversation.updated_at),
@@ -194,15 +182,15 @@ def _message_markdown(message: ChatMessage) -> list[str]:
 def export_markdown(session: Session, conversation_id: int, *, user: User | None = None) -> str:
     """The branch the user sees (`tree.path()`) as readable Markdown, with title, model and dates;
     a note says when other branches exist (JSON keeps them all)."""
-    conversation = _to_export(session, conversation_id, user)
-    tree = trees.load(session, conversation_id)
+    tree = _to_export(session, conversation_id, user)
+    conversation = tree.conversation
     path = tree.path()
     lines = [f"# {one_line(conversation.title)}", ""]
     if conversation.model:
         lines.append("- " + _("Model: {model}").format(model=conversation.model))
     lines.append("- " + _("Started: {time}").format(time=_when(conversation.created_at)))
     lines.append("- " + _("Last change: {time}").format(time=_when(conversation.updated_at)))
-    tags = _tags(session, conversation_id)
+    tags = history.tags_of(session, conversation_id)
     if tags:
         lines.append("- " + _("Tags: {tags}").format(tags=", ".join(tags)))
     lines.append("")
