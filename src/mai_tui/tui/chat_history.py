@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
+from textual.css.query import NoMatches
 
 from mai_tui.i18n import _, ngettext
 from mai_tui.tui.screens.dialogs import ConfirmDialog, TextDialog
-from mai_tui.tui.widgets.conversations import ConversationList
+from mai_tui.tui.widgets.conversations import ConversationList, ConversationOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,15 +50,27 @@ class ChatHistory(App[None]):
         super().__init__()
         self.deleted: list[int] = []  # this session's deletions, newest last (`u` undoes them)
 
+    def _shown_list(self) -> ConversationList | None:
+        """The chat screen's list; None once the app is closing and the screen is gone (a read
+        that was under way when the user quit has nowhere to go)."""
+        try:
+            shown = self.chat.query_one(ConversationList)
+            shown.query_one(ConversationOptions)
+        except (KeyError, NoMatches):
+            return None
+        return shown
+
     async def _refresh_list(self) -> None:
         """Read the first page again for what the search box holds (after any change)."""
-        text = self.chat.query_one(ConversationList).text
+        shown = self._shown_list()
+        if shown is None:
+            return
         try:
-            page = await asyncio.to_thread(self._page, text, 0)
+            page = await asyncio.to_thread(self._page, shown.text, 0)
         except Exception as error:  # a bad filter (e.g. pinned:maybe) is said, not raised
             self._search_failed(error)
             return
-        if page is not None:
+        if page is not None and self._shown_list() is not None:
             self.chat.list_conversations(page[0], self.conversation_id, more=page[1])
 
     def _page(self, text: str, offset: int) -> tuple[list[Listed], bool] | None:
@@ -75,6 +88,8 @@ class ChatHistory(App[None]):
 
         if not isinstance(error, MaiError):
             log.error("reading the conversation list failed", exc_info=error)
+        if self._shown_list() is None:
+            return
         self.chat.list_conversations([], None)
         self.notify(str(error), severity="warning")
 
@@ -89,7 +104,7 @@ class ChatHistory(App[None]):
         except Exception as error:
             self._search_failed(error)
             return
-        if page is not None:
+        if page is not None and self._shown_list() is not None:
             self.chat.list_conversations(page[0], None, append=True, more=page[1])
 
     def on_conversation_list_act(self, message: ConversationList.Act) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from mai_tui.core.chat import tree as trees
 from mai_tui.core.chat.conversations import require_can_call_models, title_from
@@ -401,17 +401,6 @@ def discard_turn(context: AppContext, turn: Turn) -> None:
         leaf = turn.previous_leaf if turn.previous_leaf in ids else remaining.messages[-1].id
         remaining.conversation.current_leaf_id = leaf
         session.add(remaining.conversation)
-
-
-def recent(session: Session, user_id: int | None, limit: int = 50) -> list[Conversation]:
-    query = select(Conversation).where(col(Conversation.archived).is_(False))
-    if user_id is not None:
-        query = query.where(Conversation.user_id == user_id)
-    return list(
-        session.exec(
-            query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc()).limit(limit)
-        ).all()
-    )
 
 
 def total_cost(session: Session, conversation_id: int) -> Decimal:
